@@ -1,0 +1,79 @@
+"""Plain data the rest of the bot passes around. No Slack, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+
+STATUSES = ("Open", "Won", "Lost")
+# LeadSquared's wire format for SalesDate: always UTC.
+LEADSQUARED_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class RawSale:
+    """Exactly what the salesperson typed, field by field (the modal's block_ids).
+
+    Kept verbatim so a failed sale can reopen the modal pre-filled with it.
+    """
+
+    lead: str = ""
+    product_sku: str = ""
+    status: str = ""
+    revenue: str = ""
+    sales_owner: str = ""
+    sales_date: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> RawSale:
+        data = data or {}
+        return cls(**{f.name: str(data.get(f.name) or "") for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class LeadRef:
+    """The lead as typed, and what we know of it.
+
+    ``kind`` is how the text looks: "prospect_id", "email" or "phone".
+    ``prospect_id`` is set once resolved (immediately for a ProspectId).
+    ``label`` is a human name for messages ("Priya Shah", or the email).
+    """
+
+    text: str
+    kind: str
+    prospect_id: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Sale:
+    """A validated sale. Everything but the lead's ProspectId is final."""
+
+    lead: LeadRef
+    product_sku: str
+    status: str
+    revenue: Decimal
+    sales_owner_email: str
+    sales_date_utc: datetime  # timezone-aware, UTC
+
+    def leadsquared_body(self, prospect_id: str) -> dict:
+        """Body for POST SalesActivity.svc/Create."""
+        return {
+            "ProspectId": prospect_id,
+            "ProductSku": self.product_sku,
+            "Status": self.status,
+            "Revenue": revenue_number(self.revenue),
+            "SalesOwnerEmail": self.sales_owner_email,
+            "SalesDate": self.sales_date_utc.strftime(LEADSQUARED_DATE_FORMAT),
+        }
+
+
+def revenue_number(revenue: Decimal) -> int | float:
+    """JSON number for a Decimal: whole amounts as int, others as float."""
+    if revenue == revenue.to_integral_value():
+        return int(revenue)
+    return float(revenue)
