@@ -1,0 +1,13 @@
+"""Listeners grouped by Slack feature, as in Slack's bolt-python-starter-template."""
+
+from slack_bolt import App
+
+from bot.listeners import actions, commands, options, views
+from bot.services import Services
+
+
+def register_listeners(app: App, services: Services) -> None:
+    commands.register(app, services)
+    views.register(app, services)
+    actions.register(app, services)
+    options.register(app, services)

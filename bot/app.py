@@ -1,0 +1,29 @@
+"""Builds the Bolt App and registers the listeners. Nothing else happens here."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+
+from bot import bolt_fixes
+from bot.listeners import register_listeners
+from bot.services import Services
+
+# Bolt runs every listener (and so every ack) on this pool. Its default of 5 threads lets
+# a few slow Slack API calls after acks delay new acks; threads waiting on I/O are cheap.
+LISTENER_THREADS = 32
+
+
+def build_app(services: Services) -> App:
+    bolt_fixes.apply()
+    app = App(
+        token=services.settings.slack_bot_token,
+        signing_secret=services.settings.slack_signing_secret,
+        client=services.web_client,
+        # auth.test on the first request instead of at import: start-up doesn't depend on Slack.
+        token_verification_enabled=False,
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, "bolt-listener"),
+    )
+    register_listeners(app, services)
+    return app

@@ -1,0 +1,188 @@
+"""Settings, read once from the environment (and a local `.env`).
+
+A missing or malformed setting stops start-up with ConfigError: one line naming the
+variable and how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.domain.leadsquared import base_url_from_host
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///logsale.db"
+DEFAULT_RATE_LIMIT = "25/5"
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. str() is one line, safe to print (no secret values)."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    calls: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return f"{self.calls}/{self.seconds:g}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_signing_secret: str
+    leadsquared_base_url: str
+    leadsquared_access_key: str = field(repr=False)
+    leadsquared_secret_key: str = field(repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    rate_limit: RateLimit = RateLimit(25, 5.0)
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = 3000
+    log_level: str = "INFO"
+    allowed_users: frozenset[str] = frozenset()
+    admins: frozenset[str] = frozenset()
+    # How long a sale that LeadSquared keeps refusing for transient reasons stays queued.
+    retry_horizon_seconds: float = 24 * 3600
+    # A "posting" row older than this belongs to a dead process (see Outbox).
+    lease_seconds: float = 60.0
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, for the log redaction filter."""
+        values = (
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.leadsquared_access_key,
+            self.leadsquared_secret_key,
+        )
+        return tuple(v for v in values if v)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, load_dotenv_file: bool = True) -> Settings:
+        if env is None:
+            if load_dotenv_file:
+                from dotenv import load_dotenv
+
+                # Real environment wins over .env, so a deploy's settings can't be shadowed.
+                load_dotenv(override=False)
+            env = os.environ
+        get = _Reader(env)
+        return cls(
+            slack_bot_token=get.required(
+                "SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth page"
+            ),
+            slack_signing_secret=get.required(
+                "SLACK_SIGNING_SECRET", "the Signing Secret from your Slack app's Basic Information page"
+            ),
+            slack_app_token=get.optional("SLACK_APP_TOKEN"),
+            slack_api_url=_slack_api_url(get.optional("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
+            leadsquared_base_url=_leadsquared_base_url(
+                get.required("LEADSQUARED_HOST", "your API host, e.g. api-in21.leadsquared.com")
+            ),
+            leadsquared_access_key=get.required(
+                "LEADSQUARED_ACCESS_KEY", "LeadSquared > My Profile > Settings > API and Webhooks"
+            ),
+            leadsquared_secret_key=get.required(
+                "LEADSQUARED_SECRET_KEY", "LeadSquared > My Profile > Settings > API and Webhooks"
+            ),
+            rate_limit=_rate_limit(get.optional("LEADSQUARED_RATE_LIMIT") or DEFAULT_RATE_LIMIT),
+            database_url=_database_url(get.optional("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            port=_port(get.optional("PORT") or "3000"),
+            log_level=_log_level(get.optional("LOG_LEVEL") or "INFO"),
+            allowed_users=_id_list(get.optional("LOGSALE_ALLOWED_USERS")),
+            admins=_id_list(get.optional("LOGSALE_ADMINS")),
+            retry_horizon_seconds=_positive_float(
+                "LOGSALE_RETRY_HORIZON_SECONDS", get.optional("LOGSALE_RETRY_HORIZON_SECONDS") or "86400"
+            ),
+            lease_seconds=_positive_float(
+                "LOGSALE_LEASE_SECONDS", get.optional("LOGSALE_LEASE_SECONDS") or "60"
+            ),
+        )
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]):
+        self._env = env
+
+    def optional(self, name: str) -> str | None:
+        value = self._env.get(name)
+        return value.strip() if value and value.strip() else None
+
+    def required(self, name: str, hint: str) -> str:
+        value = self.optional(name)
+        if value is None:
+            raise ConfigError(f"{name} is not set: set it to {hint}.")
+        return value
+
+
+def _slack_api_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+        raise ConfigError(f"SLACK_API_URL must be a URL like {DEFAULT_SLACK_API_URL}, not {value[:60]!r}.")
+    return value if value.endswith("/") else value + "/"
+
+
+def _leadsquared_base_url(value: str) -> str:
+    try:
+        return base_url_from_host(value)
+    except ValueError:
+        raise ConfigError(
+            "LEADSQUARED_HOST must be a host like api-in21.leadsquared.com "
+            f"or a URL like https://api-in21.leadsquared.com, not {value[:60]!r}."
+        ) from None
+
+
+def _rate_limit(value: str) -> RateLimit:
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*", value)
+    if not match or int(match[1]) < 1 or float(match[2]) <= 0:
+        raise ConfigError(
+            f"LEADSQUARED_RATE_LIMIT must be calls/seconds like 25/5 (your plan's limit), not {value[:30]!r}."
+        )
+    return RateLimit(int(match[1]), float(match[2]))
+
+
+def _database_url(value: str) -> str:
+    if not re.match(r"^(sqlite|postgres(ql)?)(\+\w+)?://", value):
+        raise ConfigError(
+            "DATABASE_URL must be sqlite:///path.db or postgresql://user@host/db, "
+            f"not {value.split('://')[0][:20]!r}://…"
+        )
+    # Heroku hands out postgres://; SQLAlchemy wants postgresql+psycopg://.
+    value = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", value)
+    return value
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError(f"PORT must be a TCP port number like 3000, not {value[:20]!r}.")
+    return int(value)
+
+
+def _log_level(value: str) -> str:
+    if value.upper() not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {value[:20]!r}.")
+    return value.upper()
+
+
+def _positive_float(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number > 0:
+        raise ConfigError(f"{name} must be a positive number of seconds, not {value[:20]!r}.")
+    return number
+
+
+def _id_list(value: str | None) -> frozenset[str]:
+    """Comma-separated Slack user IDs or emails; emails compared lower-case."""
+    if not value:
+        return frozenset()
+    items = (item.strip() for item in value.split(","))
+    return frozenset(item.lower() if "@" in item else item.upper() for item in items if item)

@@ -1,0 +1,253 @@
+"""Posts queued sales to LeadSquared, off Slack's request threads.
+
+Each process runs a few dispatcher threads. They claim rows from the shared outbox
+(so each sale is posted by exactly one of them), take a slot from the shared rate
+limiter, and post. What happens after an error is decided here, in one place:
+
+- rate limited / could not connect: nothing reached LeadSquared; retry with back-off
+  (5 s, doubling, capped at 60 s) until the horizon; tell the salesperson once.
+- ambiguous (timeout after sending, dropped connection, bare 5xx, a crash mid-post):
+  the activity may exist; next time look it up (RetrieveByLeadId) before posting again.
+- anything else (MX application errors, 400, 401, 404, an unknown lead): permanent;
+  explain it, offer Edit & retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Protocol
+
+from bot.domain.errors import ErrorKind, LeadSquaredError, explain
+from bot.domain.leads import LeadNotResolved, resolve_lead
+from bot.domain.leadsquared import LeadSquaredClient, find_matching_activity
+from bot.domain.outbox import Outbox, SaleRecord, SaleState
+from bot.domain.validation import validate_sale
+
+log = logging.getLogger(__name__)
+
+FIRST_BACKOFF = 5.0
+MAX_BACKOFF = 60.0
+IDLE_POLL = 1.0
+
+
+class SaleNotifier(Protocol):
+    """Tells the salesperson how their sale went (Slack lives behind this)."""
+
+    def sale_posted(self, record: SaleRecord) -> None: ...
+
+    def sale_failed(self, record: SaleRecord) -> None: ...
+
+    def sale_delayed(self, record: SaleRecord) -> None: ...
+
+
+def backoff_seconds(transient_failures: int) -> float:
+    """5, 10, 20, 40, 60, 60 … with a little jitter downwards, so retries spread out."""
+    base = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** max(0, transient_failures - 1))
+    return base * random.uniform(0.8, 1.0)
+
+
+DELAY_TEXT = {
+    ErrorKind.RATE_LIMITED: "LeadSquared is busy (too many requests for your account right now).",
+    ErrorKind.UNREACHABLE: "I can't reach LeadSquared right now.",
+    ErrorKind.AMBIGUOUS: "LeadSquared didn't answer in time, so I'm checking whether the sale arrived.",
+}
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: LeadSquaredClient,
+        notifier: SaleNotifier,
+        *,
+        threads: int = 4,
+        lease_seconds: float = 60.0,
+        retry_horizon_seconds: float = 24 * 3600,
+        rate_limiter=None,
+    ):
+        self.outbox = outbox
+        self.client = client
+        self.notifier = notifier
+        self.threads = threads
+        self.lease_seconds = lease_seconds
+        self.retry_horizon_seconds = retry_horizon_seconds
+        self.rate_limiter = rate_limiter
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._workers: list[threading.Thread] = []
+        self._id = f"{socket.gethostname()}:{os.getpid()}"
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._workers:
+            return
+        for n in range(self.threads):
+            worker = threading.Thread(
+                target=self._run, args=(f"{self._id}:{n}",), daemon=True, name=f"dispatch-{n}"
+            )
+            worker.start()
+            self._workers.append(worker)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for worker in self._workers:
+            worker.join(timeout)
+        self._workers.clear()
+
+    def wake(self) -> None:
+        """A new sale was queued in this process: don't wait for the next poll."""
+        self._wake.set()
+
+    def _run(self, worker_id: str) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once(worker_id)
+            except Exception:
+                # The database went away, say. Nothing is lost: the row stays in the outbox.
+                log.exception("dispatcher loop error; retrying shortly")
+                worked = False
+                self._stop.wait(IDLE_POLL)
+            if not worked:
+                self._wake.wait(IDLE_POLL)
+                self._wake.clear()
+
+    # --- one sale ----------------------------------------------------------------
+
+    def run_once(self, worker_id: str | None = None) -> bool:
+        """Claim and process one due sale. False when nothing was due."""
+        record = self.outbox.claim_next(worker_id or self._id, lease_seconds=self.lease_seconds)
+        if record is None:
+            return False
+        self.process(record)
+        return True
+
+    def process(self, record: SaleRecord) -> None:
+        created = datetime.fromtimestamp(record.created_at, timezone.utc)
+        # Validate again with the same validator as the ack, as of the moment it was typed
+        # ("yesterday" means the day before the submission, not before this retry).
+        result = validate_sale(record.raw, tz=record.user_tz, locale=record.user_locale, now=created)
+        if not result.ok:
+            message = " ".join(result.errors.values())
+            self._fail(record, "invalid", f"The sale wasn't sent to LeadSquared: {message}")
+            return
+        sale = result.sale
+        assert sale is not None
+        sending_create = False
+        try:
+            prospect_id, label = record.prospect_id, record.lead_label
+            if prospect_id is None:
+                record = self._keep(record)
+                lead = resolve_lead(sale.lead.text, self.client)
+                prospect_id, label = lead.prospect_id, lead.label
+                record = self._owned(record, prospect_id=prospect_id, lead_label=label)
+            body = sale.leadsquared_body(prospect_id)
+            if record.maybe_posted:
+                # An earlier attempt may have created it: adopt it rather than doubling the sale.
+                record = self._keep(record)
+                existing = find_matching_activity(
+                    self.client.retrieve_sales_activities_by_lead(prospect_id), body
+                )
+                if existing:
+                    log.info("sale %s: adopted existing activity after an ambiguous attempt", record.id)
+                    self._done(record, existing)
+                    return
+            record = self._keep(record)
+            sending_create = True
+            activity_id = self.client.create_sales_activity(body)
+            self._done(record, activity_id)
+        except _LostOwnership:
+            log.warning("sale %s: another worker took it over; leaving it to them", record.id)
+        except LeadNotResolved as error:
+            self._fail(record, "lead", error.message)
+        except LeadSquaredError as error:
+            self._handle_leadsquared_error(record, error, sending_create)
+
+    def _handle_leadsquared_error(
+        self, record: SaleRecord, error: LeadSquaredError, sending_create: bool
+    ) -> None:
+        explanation = explain(error)
+        if not (error.retryable or error.ambiguous):
+            self._fail(record, error.kind.value, explanation)
+            return
+        if (
+            error.kind is ErrorKind.RATE_LIMITED
+            and error.status is not None
+            and self.rate_limiter is not None
+        ):
+            # LeadSquared itself refused (another integration shares the account): pause everyone.
+            self.rate_limiter.saturate()
+        maybe_posted = record.maybe_posted or (error.ambiguous and sending_create)
+        now = time.time()
+        if now - record.created_at > self.retry_horizon_seconds:
+            state = SaleState.UNKNOWN if maybe_posted else SaleState.FAILED
+            final = (
+                f"{explanation} I kept trying for {self.retry_horizon_seconds / 3600:g} hours and gave up."
+                + (
+                    " The sale may or may not be in LeadSquared: check the lead's activities before logging it again."
+                    if maybe_posted
+                    else ""
+                )
+            )
+            if self.outbox.finish(record, state, error_kind=error.kind.value, last_error=final):
+                self._notify("sale_failed", record.id)
+            return
+        failures = record.attempts
+        at = now + backoff_seconds(failures)
+        log.info("sale %s: %s; retrying in %.0f s", record.id, error.kind.value, at - now)
+        delay_text = DELAY_TEXT.get(error.kind, explanation)
+        if self.outbox.retry_later(
+            record, at, maybe_posted=maybe_posted, error_kind=error.kind.value, last_error=delay_text
+        ) and self.outbox.mark_delay_notified(record.id):
+            self._notify("sale_delayed", record.id)
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _keep(self, record: SaleRecord) -> SaleRecord:
+        """Renew the lease before each LeadSquared call (each may wait for the limiter)."""
+        renewed = self.outbox.extend_lease(record, lease_seconds=self.lease_seconds)
+        if renewed is None:
+            raise _LostOwnership
+        return renewed
+
+    def _owned(self, record: SaleRecord, **changes) -> SaleRecord:
+        updated = self.outbox.update_owned(record, **changes)
+        if updated is None:
+            raise _LostOwnership
+        return updated
+
+    def _done(self, record: SaleRecord, activity_id: str) -> None:
+        if self.outbox.finish(
+            record, SaleState.DONE, leadsquared_id=activity_id, error_kind=None, last_error=None
+        ):
+            self._notify("sale_posted", record.id)
+        else:
+            # Our lease ran out while LeadSquared answered; whoever took over will find this
+            # activity by lookup (maybe_posted) instead of posting it again.
+            log.warning(
+                "sale %s: posted as %s but the row moved on; the new owner will adopt it",
+                record.id,
+                activity_id,
+            )
+
+    def _notify(self, what: str, sale_id: int) -> None:
+        # The sale's fate is already stored; a Slack hiccup must not undo or repeat it.
+        try:
+            getattr(self.notifier, what)(self.outbox.get(sale_id))
+        except Exception:
+            log.exception("sale %s: could not tell the salesperson (%s)", sale_id, what)
+
+    def _fail(self, record: SaleRecord, kind: str, message: str) -> None:
+        if self.outbox.finish(record, SaleState.FAILED, error_kind=kind, last_error=message):
+            self._notify("sale_failed", record.id)
+
+
+class _LostOwnership(Exception):
+    pass

@@ -1,0 +1,75 @@
+"""`/logsale priya@acme.in SKU-PRO won 12000 yesterday 5pm` -> a pre-filled form.
+
+Tokens are placed by their shape, in any order: the lead (email, phone, ProspectId),
+the status word, the first plain amount as revenue, a known SKU (or, failing that, the
+first code-like token that is not date-ish) as the product; what is left is the date.
+Nothing here is final: the modal shows the result and the validator has the last word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.leads import lead_kind
+from bot.domain.model import STATUSES, RawSale
+from bot.domain.validation import parse_revenue
+
+MAX_TEXT = 500
+# Words and shapes that belong to a date, so they're never taken for a SKU.
+DATE_WORDS = {
+    "now", "today", "yesterday", "last", "this", "at", "on", "am", "pm", "noon", "midnight",
+    "mon", "monday", "tue", "tues", "tuesday", "wed", "wednesday", "thu", "thur", "thurs", "thursday",
+    "fri", "friday", "sat", "saturday", "sun", "sunday",
+    "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
+    "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november",
+    "dec", "december",
+}  # fmt: skip
+DATEISH_RE = re.compile(
+    r"^(\d{1,2}(:\d{2}){0,2}\s*(am|pm)?|\d{1,4}([/.-]\d{1,2}){1,2}([/.-]\d{2,4})?|[+-]\d{2}:?\d{2}|[a-z]{2,5}t|z|utc|gmt)$",
+    re.IGNORECASE,
+)
+SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
+
+
+def parse_one_line(text: str, known_skus: set[str] | frozenset[str] = frozenset()) -> RawSale:
+    tokens = text[:MAX_TEXT].split()
+    known = {sku.lower(): sku for sku in known_skus}
+    lead = status = revenue = sku = ""
+    rest: list[str] = []
+    for token in tokens:
+        bare = token.strip(",;")
+        lowered = bare.lower()
+        if not lead and lead_kind(bare) is not None and not _short_number(bare):
+            lead = bare
+        elif not status and lowered in {s.lower() for s in STATUSES}:
+            status = next(s for s in STATUSES if s.lower() == lowered)
+        elif not sku and lowered in known:
+            sku = known[lowered]
+        elif not revenue and _amount(bare):
+            revenue = bare.replace(",", "")
+        else:
+            rest.append(token)
+    if not sku:
+        for i, token in enumerate(rest):
+            if _code_like(token):
+                sku = rest.pop(i)
+                break
+    return RawSale(lead=lead, product_sku=sku, status=status, revenue=revenue, sales_date=" ".join(rest))
+
+
+def _short_number(token: str) -> bool:
+    """Amounts like 12000 look like short phone numbers; real phones have 10+ digits."""
+    digits = re.sub(r"\D", "", token)
+    return not token.startswith("+") and len(digits) < 10 and "@" not in token
+
+
+def _amount(token: str) -> bool:
+    # "26" or "5" alone read as part of a date ("26 Nov", "5 pm"), not as revenue.
+    return parse_revenue(token) is not None and not DATEISH_RE.match(token)
+
+
+def _code_like(token: str) -> bool:
+    lowered = token.lower()
+    if lowered in DATE_WORDS or DATEISH_RE.match(token) or not SKU_RE.match(token):
+        return False
+    return any(ch.isalpha() for ch in token)

@@ -1,0 +1,127 @@
+"""LeadSquared's rate limit, shared by every process through the database.
+
+The limit is per LeadSquared account ("25 calls per 5 seconds"), so it can't live in
+one process's memory when gunicorn runs several workers or a deploy runs several dynos.
+We keep a sliding-window log — the times of the last `calls` calls — in one row, and
+take a slot with a compare-and-set on its version. A sliding window never lets more than
+`calls` through in any `seconds`-long span, which also satisfies a fixed-window server.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+
+from sqlalchemy import Column, Integer, String, Table, Text, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain.outbox import metadata
+
+rate_limit_windows = Table(
+    "logsale_rate_limit",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("stamps", Text, nullable=False),  # JSON list of call times, oldest first
+    Column("version", Integer, nullable=False),
+)
+
+
+class SharedRateLimiter:
+    """acquire() blocks until a call may be made, or gives up after max_wait."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        calls: int,
+        seconds: float,
+        *,
+        name: str = "leadsquared",
+        margin: float = 0.2,
+        clock=time.time,
+        sleep=time.sleep,
+    ):
+        self.engine = engine
+        self.calls = calls
+        # Our clock stamps a call when it leaves; LeadSquared counts it when it arrives.
+        # A small margin keeps network jitter from squeezing one call too many into a window.
+        self.window = seconds + margin
+        self.name = name
+        self._clock = clock
+        self._sleep = sleep
+        self._local = threading.Lock()  # fewer CAS collisions among this process's threads
+        metadata.create_all(engine, tables=[rate_limit_windows], checkfirst=True)
+        self._ensure_row()
+
+    def _ensure_row(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(rate_limit_windows).values(name=self.name, stamps="[]", version=0))
+        except IntegrityError:
+            pass
+
+    def try_acquire(self) -> float:
+        """Take a slot now and return 0, or return how many seconds until one frees up."""
+        for _ in range(50):
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    select(rate_limit_windows.c.stamps, rate_limit_windows.c.version).where(
+                        rate_limit_windows.c.name == self.name
+                    )
+                ).first()
+            if row is None:
+                self._ensure_row()
+                continue
+            now = self._clock()
+            stamps = [t for t in json.loads(row.stamps) if t > now - self.window]
+            if len(stamps) >= self.calls:
+                return max(0.001, stamps[-self.calls] + self.window - now)
+            stamps.append(now)
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    update(rate_limit_windows)
+                    .where(
+                        rate_limit_windows.c.name == self.name, rate_limit_windows.c.version == row.version
+                    )
+                    .values(stamps=json.dumps(stamps[-self.calls :]), version=row.version + 1)
+                )
+            if result.rowcount == 1:
+                return 0.0
+        return 0.05  # heavy contention: let the caller back off briefly
+
+    def acquire(self, max_wait: float | None = None) -> bool:
+        deadline = None if max_wait is None else self._clock() + max_wait
+        while True:
+            with self._local:
+                wait = self.try_acquire()
+            if wait == 0:
+                return True
+            if deadline is not None and self._clock() + wait > deadline:
+                return False
+            # Jitter so processes that wake together don't collide on the same row.
+            self._sleep(wait + random.uniform(0, 0.05))
+
+    def saturate(self) -> None:
+        """LeadSquared said we're over the limit (another integration shares the account):
+        fill the window so every process pauses for a whole window."""
+        for _ in range(50):
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    select(rate_limit_windows.c.version).where(rate_limit_windows.c.name == self.name)
+                ).first()
+            if row is None:
+                self._ensure_row()
+                continue
+            stamps = [self._clock()] * self.calls
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    update(rate_limit_windows)
+                    .where(
+                        rate_limit_windows.c.name == self.name, rate_limit_windows.c.version == row.version
+                    )
+                    .values(stamps=json.dumps(stamps), version=row.version + 1)
+                )
+            if result.rowcount == 1:
+                return

@@ -1,0 +1,39 @@
+"""gunicorn settings for the Procfile: `gunicorn -c python:bot.gunicorn_conf bot.wsgi:application`.
+
+Workers: WEB_CONCURRENCY (Heroku sets it from the dyno size), default 2. Each worker
+runs threads for Slack requests and its own dispatcher threads; they share the outbox
+and the LeadSquared rate limit through DATABASE_URL.
+"""
+
+import os
+import sys
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2") or 2)
+worker_class = "gthread"
+threads = 32
+timeout = 30
+graceful_timeout = 25
+keepalive = 5
+accesslog = "-" if os.environ.get("LOG_LEVEL", "").upper() == "DEBUG" else None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+def on_starting(server):
+    # Check configuration once, in the master, so a mistake is one line, not one per worker.
+    from bot.config import ConfigError, Settings
+
+    try:
+        Settings.from_env()
+    except ConfigError as error:
+        print(f"logsale: configuration error: {error}", file=sys.stderr, flush=True)
+        sys.exit(2)
+
+
+def worker_exit(server, worker):
+    # Finish the sale in flight (its row would otherwise wait out its lease); claim no more.
+    app = sys.modules.get("bot.wsgi")
+    services = getattr(getattr(app, "application", None), "services", None)
+    if services is not None:
+        services.dispatcher.stop(timeout=20)

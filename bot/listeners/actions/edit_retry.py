@@ -1,0 +1,54 @@
+"""Edit & retry: reopen the modal with exactly what the salesperson typed."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.listeners.modal_opening import open_logsale_modal
+from bot.services import Services
+from bot.slack_ui.modal import ModalContext
+
+
+def make_edit_retry(services: Services):
+    def handle_edit_retry(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        user_id = (body.get("user") or {}).get("id", "")
+        record = services.outbox.get(_sale_id(action))
+        if record is None or record.user_id != user_id:
+            respond(
+                text="That sale isn't one of yours to edit.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        channel_id = (body.get("channel") or {}).get("id") or record.channel_id
+        # The click brings a fresh response_url (the slash command's may have expired).
+        context = ModalContext(
+            channel_id=channel_id,
+            response_url=body.get("response_url") or record.response_url,
+            tz=record.user_tz,
+            locale=record.user_locale,
+        )
+        opened = open_logsale_modal(
+            services,
+            client,
+            trigger_id=body.get("trigger_id", ""),
+            user_id=user_id,
+            prefill=record.raw,
+            context=context,
+            lead_label=record.lead_label,
+        )
+        if not opened:
+            respond(
+                text="Slack didn't let me open the form in time. Please click again.", replace_original=False
+            )
+
+    return handle_edit_retry
+
+
+def _sale_id(action: dict) -> int:
+    try:
+        return int(action.get("value", ""))
+    except (TypeError, ValueError):
+        return -1

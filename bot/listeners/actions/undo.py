@@ -1,0 +1,86 @@
+"""Undo: cancel the activity in LeadSquared and say so in the channel message.
+
+Only the person who logged the sale, or a LOGSALE_ADMINS user, may undo it. The
+LeadSquared call runs on the background pool after the ack, never inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.domain.errors import LeadSquaredError, explain
+from bot.domain.outbox import SaleState
+from bot.listeners.actions.edit_retry import _sale_id
+from bot.services import Services
+from bot.slack_ui import messages
+
+log = logging.getLogger(__name__)
+
+
+def make_undo(services: Services):
+    def handle_undo(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        services.background.submit(_undo, services, body, _sale_id(action), client, respond)
+
+    return handle_undo
+
+
+def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respond: Respond) -> None:
+    try:
+        clicker_id = (body.get("user") or {}).get("id", "")
+        record = services.outbox.get(sale_id)
+        if record is None:
+            respond(
+                text="I can't find that sale any more.", response_type="ephemeral", replace_original=False
+            )
+            return
+        clicker = services.users.get(clicker_id)
+        if clicker_id != record.user_id and not services.is_admin(clicker):
+            respond(
+                text=f"Only <@{record.user_id}> or a LogSale admin can undo this sale.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        if record.state is not SaleState.DONE:
+            respond(text="This sale was already undone.", response_type="ephemeral", replace_original=False)
+            return
+        who = clicker.name or clicker_id
+        try:
+            services.leadsquared.cancel_sales_activity(
+                record.leadsquared_id, note=f"Undone from Slack (/logsale) by {who} ({clicker_id})"
+            )
+        except LeadSquaredError as error:
+            respond(
+                text=f"I couldn't undo it: {explain(error)}",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        if not services.outbox.mark_cancelled(record.id, clicker_id):
+            return  # a second click got here first; it updates the message
+        message = messages.undone_message(record, clicker_id)
+        if not _replace_message(body, message, client, respond):
+            respond(response_type="ephemeral", replace_original=False, **message)
+    except Exception:
+        log.exception("undo of sale %s failed", sale_id)
+        respond(text="Something went wrong while undoing; please try again.", replace_original=False)
+
+
+def _replace_message(body: dict, message: dict, client: WebClient, respond: Respond) -> bool:
+    try:
+        response = respond(replace_original=True, **message)
+        if getattr(response, "status_code", 200) == 200:
+            return True
+    except Exception as error:
+        log.info("respond(replace_original) failed: %s", type(error).__name__)
+    container = body.get("container") or {}
+    try:
+        client.chat_update(channel=container.get("channel_id"), ts=container.get("message_ts"), **message)
+        return True
+    except Exception as error:
+        log.info("chat.update failed: %s", type(error).__name__)
+        return False

@@ -1,0 +1,66 @@
+"""Opening the /logsale modal: shared by the slash command and Edit & retry."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.model import RawSale
+from bot.services import Services
+from bot.slack_ui.modal import ModalContext, build_logsale_modal
+
+log = logging.getLogger(__name__)
+
+
+def open_logsale_modal(
+    services: Services,
+    client: WebClient,
+    *,
+    trigger_id: str,
+    user_id: str,
+    prefill: RawSale,
+    context: ModalContext,
+    lead_label: str | None = None,
+) -> bool:
+    """views.open first (the trigger_id dies 3 s after the click), then fill in what
+    needs users.info — the owner's email, the time zone — with views.update.
+    Returns False when Slack refused to open it."""
+    user = services.users.cached(user_id)
+    if user is not None:
+        prefill, context = _with_user(prefill, context, user)
+    search = services.search_enabled
+    try:
+        opened = client.views_open(
+            trigger_id=trigger_id,
+            view=build_logsale_modal(prefill, context, lead_option_label=lead_label, search_enabled=search),
+        )
+    except SlackApiError as error:
+        log.warning("views.open failed: %s", error.response.get("error"))
+        return False
+    if user is None:
+        user = services.users.get(user_id)
+        if user.email or user.tz:
+            prefill, context = _with_user(prefill, context, user)
+            view = opened.get("view") or {}
+            try:
+                client.views_update(
+                    view_id=view.get("id"),
+                    hash=view.get("hash"),
+                    view=build_logsale_modal(
+                        prefill, context, lead_option_label=lead_label, search_enabled=search
+                    ),
+                )
+            except SlackApiError as error:
+                # hash_conflict: the user already changed the form; their typing wins.
+                log.info("views.update skipped: %s", error.response.get("error"))
+    return True
+
+
+def _with_user(prefill: RawSale, context: ModalContext, user) -> tuple[RawSale, ModalContext]:
+    if not prefill.sales_owner and user.email:
+        prefill = replace(prefill, sales_owner=user.email)
+    context = replace(context, tz=context.tz or user.tz, locale=context.locale or user.locale)
+    return prefill, context

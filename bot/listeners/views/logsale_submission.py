@@ -1,0 +1,94 @@
+"""The modal's submission: validate inside Slack's 3 seconds, store, ack.
+
+Posting to LeadSquared happens later on the dispatcher's own threads. Every problem the
+salesperson can fix is an inline error on its field; nothing invalid is ever queued.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+
+from slack_bolt import Ack
+
+from bot.domain.errors import LeadSquaredError
+from bot.domain.leads import LeadNotResolved
+from bot.domain.outbox import Submission
+from bot.domain.validation import validate_sale
+from bot.services import Services
+from bot.slack_ui.modal import ModalContext, read_raw_sale
+
+log = logging.getLogger(__name__)
+
+SAVE_FAILED = (
+    "I couldn't save this sale just now, so nothing was sent. Press Log sale again in a moment; "
+    "everything you typed is still here."
+)
+
+
+def make_logsale_submission(services: Services):
+    def handle_logsale_submission(ack: Ack, body: dict, view: dict) -> None:
+        user = body.get("user") or {}
+        user_id = user.get("id", "")
+        context = ModalContext.decode(view.get("private_metadata"))
+        tz, locale = context.tz, context.locale
+        if not tz:
+            # The modal opened before users.info answered; the cache usually has it by now.
+            profile = services.users.get(user_id)
+            tz, locale = profile.tz, locale or profile.locale
+        tz = tz or "UTC"
+
+        raw = read_raw_sale(view)
+        now = time.time()
+        result = validate_sale(raw, tz=tz, locale=locale, now=datetime.fromtimestamp(now, timezone.utc))
+        if not result.ok:
+            ack(response_action="errors", errors=result.errors)
+            return
+        sale = result.sale
+        lead = sale.lead
+        if lead.prospect_id is None:
+            try:
+                lead = services.resolve_lead_quickly(lead.text)
+            except LeadNotResolved as error:
+                ack(response_action="errors", errors={"lead": error.message})
+                return
+            except LeadSquaredError as error:
+                # Slow or busy LeadSquared: don't make the salesperson wait; the
+                # dispatcher resolves the lead and reports back if it can't.
+                log.info("lead lookup deferred to the background: %s", error.kind.value)
+
+        view_key = f"{body.get('team', {}).get('id') or view.get('team_id') or ''}:{view.get('id')}"
+        submission = Submission(
+            submission_key=view_key,
+            team_id=(body.get("team") or {}).get("id") or "",
+            user_id=user_id,
+            user_name=user.get("name") or user.get("username") or "",
+            channel_id=context.channel_id,
+            response_url=context.response_url,
+            user_tz=tz,
+            user_locale=locale,
+            raw=raw,
+            lead_text=lead.text,
+            prospect_id=lead.prospect_id,
+            lead_label=lead.label,
+            product_sku=sale.product_sku,
+            status=sale.status,
+            revenue=str(sale.revenue),
+            sales_owner_email=sale.sales_owner_email,
+            sales_date=sale.leadsquared_body("")["SalesDate"],
+            created_at=now,
+        )
+        try:
+            _record, created = services.outbox.enqueue(submission)
+        except Exception:
+            log.exception("could not store a submission")
+            ack(response_action="errors", errors={"lead": SAVE_FAILED})
+            return
+        ack()
+        if created:
+            services.dispatcher.wake()
+        else:
+            log.info("duplicate submission %s ignored (already queued)", view_key)
+
+    return handle_logsale_submission

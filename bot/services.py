@@ -1,0 +1,128 @@
+"""Wires the domain (LeadSquared, outbox, dispatcher) to Slack. Built once per process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from cachetools import TTLCache
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.config import Settings
+from bot.domain.dispatcher import Dispatcher
+from bot.domain.leads import LeadNotResolved, resolve_lead
+from bot.domain.leadsquared import LeadSquaredClient
+from bot.domain.model import LeadRef
+from bot.domain.outbox import Outbox, make_engine
+from bot.domain.rate_limit import SharedRateLimiter
+from bot.slack_ui.notifier import SlackNotifier
+from bot.slack_ui.users import SlackUser, UserDirectory
+
+log = logging.getLogger(__name__)
+
+# Time LeadSquared may take inside Slack's 3-second ack window (lookups while validating).
+ACK_PATH_TIMEOUT = (1.0, 1.5)
+ACK_PATH_LIMITER_WAIT = 0.3
+
+
+@dataclass
+class Services:
+    settings: Settings
+    web_client: WebClient
+    users: UserDirectory
+    outbox: Outbox
+    rate_limiter: SharedRateLimiter
+    leadsquared: LeadSquaredClient  # background: waits for the limiter, long timeouts
+    leadsquared_quick: LeadSquaredClient  # inside an ack: gives up fast
+    dispatcher: Dispatcher
+    # Short jobs started by a click after its ack (Undo); never Bolt's listener pool.
+    background: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "logsale-bg"))
+    lead_cache: TTLCache = field(default_factory=lambda: TTLCache(maxsize=5000, ttl=600))
+    # SKUs seen in LeadSquared product searches, for one-line entry.
+    product_cache: TTLCache = field(default_factory=lambda: TTLCache(maxsize=5000, ttl=3600))
+    # The lead/product inputs search LeadSquared as you type (external_select).
+    search_enabled: bool = False
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(cls, settings: Settings, *, start_dispatcher: bool = True) -> Services:
+        web_client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+        web_client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+        engine = make_engine(settings.database_url)
+        outbox = Outbox(engine)
+        outbox.create_schema()
+        limiter = SharedRateLimiter(engine, settings.rate_limit.calls, settings.rate_limit.seconds)
+        leadsquared = LeadSquaredClient(
+            settings.leadsquared_base_url,
+            settings.leadsquared_access_key,
+            settings.leadsquared_secret_key,
+            rate_limiter=limiter,
+        )
+        quick = leadsquared.with_options(timeout=ACK_PATH_TIMEOUT, max_wait=ACK_PATH_LIMITER_WAIT)
+        dispatcher = Dispatcher(
+            outbox,
+            leadsquared,
+            SlackNotifier(web_client),
+            threads=min(8, settings.rate_limit.calls),
+            lease_seconds=settings.lease_seconds,
+            retry_horizon_seconds=settings.retry_horizon_seconds,
+            rate_limiter=limiter,
+        )
+        services = cls(
+            settings=settings,
+            web_client=web_client,
+            users=UserDirectory(web_client),
+            outbox=outbox,
+            rate_limiter=limiter,
+            leadsquared=leadsquared,
+            leadsquared_quick=quick,
+            dispatcher=dispatcher,
+        )
+        if start_dispatcher:
+            dispatcher.start()
+        return services
+
+    # --- who may do what ------------------------------------------------------------
+
+    def _listed(self, user: SlackUser, names: frozenset[str]) -> bool:
+        if user.user_id.upper() in names:
+            return True
+        return bool(user.email) and user.email.lower() in names
+
+    def needs_profile_for(self, user_id: str, names: frozenset[str]) -> bool:
+        """True when only an email entry could match, so users.info is needed to decide."""
+        return bool(names) and user_id.upper() not in names and any("@" in n for n in names)
+
+    def is_allowed(self, user: SlackUser) -> bool:
+        allowed = self.settings.allowed_users
+        return not allowed or self._listed(user, allowed)
+
+    def is_admin(self, user: SlackUser) -> bool:
+        return self._listed(user, self.settings.admins)
+
+    def known_skus(self) -> set[str]:
+        """SKUs we can recognise in a one-line entry: recent sales and product searches."""
+        with self._cache_lock:
+            searched = set(self.product_cache.keys())
+        return searched | self.outbox.known_skus()
+
+    # --- lead lookups inside an ack ---------------------------------------------------
+
+    def resolve_lead_quickly(self, text: str) -> LeadRef:
+        """Resolve with the short-deadline client, cached (LeadSquared advises caching
+        ProspectIDs). Raises LeadNotResolved or LeadSquaredError like resolve_lead."""
+        key = text.strip().lower()
+        with self._cache_lock:
+            cached = self.lead_cache.get(key)
+        if cached is not None:
+            return cached
+        lead = resolve_lead(text, self.leadsquared_quick)
+        with self._cache_lock:
+            self.lead_cache[key] = lead
+        return lead
+
+
+__all__ = ["Services", "LeadNotResolved"]
