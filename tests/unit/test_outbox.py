@@ -1,0 +1,177 @@
+"""The outbox and the shared rate limiter, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from bot.domain.model import RawSale
+from bot.domain.outbox import Outbox, SaleState, Submission
+from bot.domain.rate_limit import SharedRateLimiter
+
+
+def make_submission(key: str = "T1:V1", **overrides) -> Submission:
+    values = dict(
+        submission_key=key,
+        team_id="T1",
+        user_id="U1",
+        user_name="priya",
+        channel_id="C1",
+        response_url="http://127.0.0.1:1/response/x",
+        user_tz="Asia/Kolkata",
+        user_locale="en-IN",
+        raw=RawSale(lead="priya@acme.in", product_sku="SKU-PRO", status="Won", revenue="12000"),
+        lead_text="priya@acme.in",
+        prospect_id=None,
+        lead_label=None,
+        product_sku="SKU-PRO",
+        status="Won",
+        revenue="12000",
+        sales_owner_email="owner@acme.in",
+        sales_date="2026-11-26 09:30:00",
+        created_at=time.time(),
+    )
+    values.update(overrides)
+    return Submission(**values)
+
+
+def test_enqueue_is_idempotent_on_the_submission_key(database_url):
+    outbox = Outbox.from_url(database_url)
+    first, created = outbox.enqueue(make_submission())
+    again, created_again = outbox.enqueue(make_submission(revenue="99"))
+    assert created and not created_again
+    assert again.id == first.id and again.revenue == "12000"
+    assert first.state is SaleState.PENDING and first.raw.lead == "priya@acme.in"
+
+
+def test_each_row_is_claimed_by_exactly_one_of_many_concurrent_workers(database_url):
+    outbox = Outbox.from_url(database_url)
+    for n in range(30):
+        outbox.enqueue(make_submission(f"T1:V{n}"))
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def worker(name):
+        while (record := outbox.claim_next(name, lease_seconds=60)) is not None:
+            with lock:
+                claimed.append(record.id)
+            assert outbox.finish(record, SaleState.DONE, leadsquared_id=f"A{record.id}")
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 30
+    assert outbox.count_by_state() == {"done": 30}
+
+
+def test_an_expired_lease_is_taken_over_as_maybe_posted(database_url):
+    outbox = Outbox.from_url(database_url)
+    outbox.enqueue(make_submission())
+    now = time.time()
+    record = outbox.claim_next("dead-process", lease_seconds=5, now=now)
+    assert record.state is SaleState.POSTING and not record.maybe_posted
+    assert outbox.claim_next("other", lease_seconds=5, now=now + 1) is None  # lease still held
+    taken = outbox.claim_next("other", lease_seconds=5, now=now + 6)
+    assert taken.id == record.id and taken.maybe_posted and taken.claimed_by == "other" and taken.attempts == 2
+    # The dead owner's late answer can no longer move the row.
+    assert not outbox.finish(record, SaleState.DONE, leadsquared_id="late")
+
+
+def test_retry_later_waits_until_due(database_url):
+    outbox = Outbox.from_url(database_url)
+    outbox.enqueue(make_submission())
+    now = time.time()
+    record = outbox.claim_next("w", lease_seconds=60, now=now)
+    assert outbox.retry_later(record, now + 30, error_kind="rate_limited", last_error="busy")
+    assert outbox.claim_next("w", lease_seconds=60, now=now + 29) is None
+    assert abs(outbox.next_due_at() - (now + 30)) < 0.01
+    again = outbox.claim_next("w", lease_seconds=60, now=now + 31)
+    assert again.id == record.id and again.error_kind == "rate_limited"
+
+
+def test_delay_notice_and_cancel_happen_once(database_url):
+    outbox = Outbox.from_url(database_url)
+    record, _ = outbox.enqueue(make_submission())
+    assert outbox.mark_delay_notified(record.id)
+    assert not outbox.mark_delay_notified(record.id)
+    claimed = outbox.claim_next("w", lease_seconds=60)
+    assert not outbox.mark_cancelled(record.id, "U1")  # only a done sale can be undone
+    outbox.finish(claimed, SaleState.DONE, leadsquared_id="A1")
+    assert outbox.mark_cancelled(record.id, "U1")
+    assert not outbox.mark_cancelled(record.id, "U1")
+    assert outbox.get(record.id).state is SaleState.CANCELLED
+
+
+def test_history_is_newest_first_and_per_user(database_url):
+    outbox = Outbox.from_url(database_url)
+    for n in range(12):
+        outbox.enqueue(make_submission(f"T1:V{n}", product_sku=f"SKU-{n}"))
+    outbox.enqueue(make_submission("T1:other", user_id="U2"))
+    recent = outbox.recent_for_user("U1", limit=10)
+    assert [r.product_sku for r in recent] == [f"SKU-{n}" for n in range(11, 1, -1)]
+    assert "SKU-11" in outbox.known_skus()
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_rate_limiter_allows_a_burst_then_waits_for_the_window(database_url):
+    outbox = Outbox.from_url(database_url)
+    clock = FakeClock()
+    limiter = SharedRateLimiter(outbox.engine, 25, 5.0, margin=0.2, clock=clock.time, sleep=clock.sleep)
+    assert all(limiter.try_acquire() == 0 for _ in range(25))
+    wait = limiter.try_acquire()
+    assert 5.1 < wait <= 5.2
+    assert not limiter.acquire(max_wait=1.0)
+    assert limiter.acquire(max_wait=6.0)
+    assert clock.now >= 1_000_005.2
+
+
+def test_rate_limiter_is_shared_between_limiters_on_one_database(database_url):
+    outbox = Outbox.from_url(database_url)
+    clock = FakeClock()
+    a = SharedRateLimiter(outbox.engine, 10, 5.0, clock=clock.time, sleep=clock.sleep)
+    b = SharedRateLimiter(Outbox.from_url(database_url).engine, 10, 5.0, clock=clock.time, sleep=clock.sleep)
+    taken = sum(1 for i in range(20) if (a if i % 2 else b).try_acquire() == 0)
+    assert taken == 10
+
+
+def test_rate_limiter_under_real_threads_never_exceeds_the_limit(database_url):
+    outbox = Outbox.from_url(database_url)
+    limiter = SharedRateLimiter(outbox.engine, 5, 0.5, margin=0.0)
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def caller():
+        for _ in range(3):
+            assert limiter.acquire(max_wait=10)
+            with lock:
+                stamps.append(time.time())
+
+    threads = [threading.Thread(target=caller) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stamps.sort()
+    assert len(stamps) == 15
+    for i in range(len(stamps) - 5):
+        assert stamps[i + 5] - stamps[i] >= 0.45  # never 6 calls within one window
+
+
+def test_saturate_pauses_everyone_for_a_window(database_url):
+    outbox = Outbox.from_url(database_url)
+    clock = FakeClock()
+    limiter = SharedRateLimiter(outbox.engine, 25, 5.0, margin=0.0, clock=clock.time, sleep=clock.sleep)
+    limiter.saturate()
+    assert limiter.try_acquire() == 5.0
