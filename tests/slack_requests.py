@@ -1,0 +1,493 @@
+"""Build requests exactly as Slack sends them to the app's Request URL, and sign them.
+
+Shapes follow Slack's interaction-payload reference and the payloads in slack-bolt's own
+scenario tests: slash commands are form-encoded fields; interactivity is a form body with one
+``payload=<url-encoded JSON>`` field; every request carries ``X-Slack-Request-Timestamp`` and
+``X-Slack-Signature: v0=hex(HMAC_SHA256(secret, "v0:{ts}:{body}"))``.
+
+State-value helpers (``plain_text_state`` …) build the per-element entries Slack puts in
+``view.state.values[block_id][action_id]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+TEAM_ID = "T0TEST"
+TEAM_DOMAIN = "acme"
+API_APP_ID = "A0LOGSALE"
+BOT_ID = "B0BOT0001"
+VERIFICATION_TOKEN = "Xq9vErIfIcAtIoNtOkEn0001"  # the deprecated verification token Slack still sends
+
+
+# --------------------------------------------------------------------------- signing
+def sign(signing_secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers Slack adds: X-Slack-Request-Timestamp and X-Slack-Signature (callers set Content-Type)."""
+    ts = int(time.time()) if timestamp is None else int(timestamp)
+    base = f"v0:{ts}:{body}".encode()
+    digest = hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": f"v0={digest}"}
+
+
+def post_signed(
+    url: str,
+    body: str,
+    signing_secret: str,
+    *,
+    content_type: str = "application/x-www-form-urlencoded",
+    timestamp: int | None = None,
+    timeout: float = 10,
+) -> requests.Response:
+    """POST ``body`` to ``url`` signed like Slack (User-Agent as Slack's)."""
+    headers = {
+        **sign(signing_secret, body, timestamp),
+        "Content-Type": content_type,
+        "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+        "Accept": "application/json,*/*",
+    }
+    return requests.post(url, data=body.encode("utf-8"), headers=headers, timeout=timeout)
+
+
+def form_body_for_payload(payload: dict[str, Any]) -> str:
+    """``payload=<url-encoded compact JSON>`` as Slack sends interactivity requests."""
+    return urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
+
+
+# --------------------------------------------------------------------------- slash commands
+def slash_command_body(
+    *,
+    command: str = "/logsale",
+    text: str = "",
+    user_id: str = "U123",
+    user_name: str = "priya",
+    channel_id: str = "C123",
+    channel_name: str = "sales",
+    team_id: str = TEAM_ID,
+    team_domain: str = TEAM_DOMAIN,
+    trigger_id: str,
+    response_url: str,
+    api_app_id: str = API_APP_ID,
+    is_enterprise_install: bool = False,
+) -> str:
+    """The form body of a slash command, fields in the order Slack sends them.
+
+    ``channel_name`` is ``"directmessage"`` for DMs and ``"privategroup"`` for private channels
+    the app can't see, as Slack sends it.
+    """
+    fields = [
+        ("token", VERIFICATION_TOKEN),
+        ("team_id", team_id),
+        ("team_domain", team_domain),
+        ("channel_id", channel_id),
+        ("channel_name", channel_name),
+        ("user_id", user_id),
+        ("user_name", user_name),
+        ("command", command),
+        ("text", text),
+        ("api_app_id", api_app_id),
+        ("is_enterprise_install", "true" if is_enterprise_install else "false"),
+        ("response_url", response_url),
+        ("trigger_id", trigger_id),
+    ]
+    return urlencode(fields)
+
+
+# --------------------------------------------------------------------------- common pieces
+def _team(team_id: str) -> dict[str, Any]:
+    return {"id": team_id, "domain": TEAM_DOMAIN}
+
+
+def _user(user_id: str, user_name: str, team_id: str) -> dict[str, Any]:
+    return {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _default_trigger() -> str:
+    return f"{secrets.randbelow(10**12):012d}.{secrets.randbelow(10**11):011d}.{secrets.token_hex(16)}"
+
+
+def _action_ts() -> str:
+    return f"{time.time():.6f}"
+
+
+# Element type -> how Slack renders it back in view.blocks, for synthesising input blocks.
+_SELECT_TYPES = {"static_select", "external_select", "multi_static_select", "multi_external_select"}
+
+
+def _blocks_for_state(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Input blocks matching a state.values dict (what the view that produced it looked like)."""
+    blocks: list[dict[str, Any]] = []
+    for block_id, actions in values.items():
+        for action_id, state in actions.items():
+            etype = state.get("type", "plain_text_input")
+            element: dict[str, Any] = {"type": etype, "action_id": action_id}
+            if etype == "number_input":
+                element["is_decimal_allowed"] = True
+            if etype in ("static_select", "multi_static_select"):
+                chosen = state.get("selected_options") or (
+                    [state["selected_option"]] if state.get("selected_option") else []
+                )
+                element["options"] = chosen or [{"text": _plain("-"), "value": "-"}]
+            if etype in ("external_select", "multi_external_select"):
+                element["min_query_length"] = 3
+            if etype in _SELECT_TYPES:
+                element["placeholder"] = _plain("Select")
+            blocks.append(
+                {
+                    "type": "input",
+                    "block_id": block_id,
+                    "label": _plain(block_id.replace("_", " ").title()),
+                    "optional": False,
+                    "dispatch_action": False,
+                    "element": element,
+                }
+            )
+    return blocks
+
+
+def _view(
+    *,
+    view_id: str,
+    team_id: str,
+    callback_id: str,
+    private_metadata: str,
+    state_values: dict[str, Any],
+    blocks: list[dict[str, Any]] | None,
+    hash: str,  # noqa: A002 - Slack's field name
+    title: str,
+    root_view_id: str | None,
+    previous_view_id: str | None,
+    external_id: str,
+) -> dict[str, Any]:
+    return {
+        "id": view_id,
+        "team_id": team_id,
+        "type": "modal",
+        "blocks": blocks if blocks is not None else _blocks_for_state(state_values),
+        "private_metadata": private_metadata,
+        "callback_id": callback_id,
+        "state": {"values": state_values},
+        "hash": hash,
+        "title": _plain(title),
+        "clear_on_close": False,
+        "notify_on_close": False,
+        "close": _plain("Cancel"),
+        "submit": _plain("Submit"),
+        "previous_view_id": previous_view_id,
+        "root_view_id": root_view_id or view_id,
+        "app_id": API_APP_ID,
+        "external_id": external_id,
+        "app_installed_team_id": team_id,
+        "bot_id": BOT_ID,
+    }
+
+
+# --------------------------------------------------------------------------- interactivity
+def view_submission_payload(
+    *,
+    values: dict[str, Any],
+    callback_id: str = "logsale",
+    view_id: str = "V123",
+    private_metadata: str = "",
+    user_id: str = "U123",
+    user_name: str = "priya",
+    team_id: str = TEAM_ID,
+    trigger_id: str | None = None,
+    hash: str = "1712345678.AbCd1234",  # noqa: A002 - Slack's field name
+    blocks: list[dict[str, Any]] | None = None,
+    title: str = "Log a sale",
+    root_view_id: str | None = None,
+    previous_view_id: str | None = None,
+    external_id: str = "",
+    response_urls: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A view_submission payload. ``values`` is ``view.state.values``:
+    ``{block_id: {action_id: {"type": "plain_text_input", "value": "…"}}}`` (see the *_state helpers).
+    ``blocks`` defaults to input blocks matching ``values``.
+    """
+    return {
+        "type": "view_submission",
+        "team": _team(team_id),
+        "user": _user(user_id, user_name, team_id),
+        "api_app_id": API_APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": trigger_id or _default_trigger(),
+        "view": _view(
+            view_id=view_id,
+            team_id=team_id,
+            callback_id=callback_id,
+            private_metadata=private_metadata,
+            state_values=values,
+            blocks=blocks,
+            hash=hash,
+            title=title,
+            root_view_id=root_view_id,
+            previous_view_id=previous_view_id,
+            external_id=external_id,
+        ),
+        "response_urls": response_urls if response_urls is not None else [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def view_closed_payload(
+    *,
+    callback_id: str = "logsale",
+    view_id: str = "V123",
+    private_metadata: str = "",
+    user_id: str = "U123",
+    team_id: str = TEAM_ID,
+    values: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A view_closed payload (sent only when the view had notify_on_close=true)."""
+    payload = view_submission_payload(
+        values=values or {},
+        callback_id=callback_id,
+        view_id=view_id,
+        private_metadata=private_metadata,
+        user_id=user_id,
+        team_id=team_id,
+    )
+    payload["type"] = "view_closed"
+    payload["is_cleared"] = False
+    payload["view"]["notify_on_close"] = True
+    payload.pop("trigger_id")
+    payload.pop("response_urls")
+    return payload
+
+
+def block_actions_payload(
+    *,
+    action_id: str,
+    value: str | None,
+    block_id: str = "logsale_actions",
+    user_id: str = "U123",
+    user_name: str = "priya",
+    channel_id: str = "C123",
+    channel_name: str = "sales",
+    team_id: str = TEAM_ID,
+    trigger_id: str,
+    response_url: str | None,
+    message: dict[str, Any] | None = None,
+    message_ts: str | None = None,
+    is_ephemeral: bool = False,
+    action: dict[str, Any] | None = None,
+    button_text: str = "Retry",
+) -> dict[str, Any]:
+    """A block_actions payload for a button in a message (the default) posted by the app.
+
+    ``message`` is the message the button is in (default: a bot message with that button).
+    For an ephemeral message Slack sends ``container.is_ephemeral: true`` and no ``message``.
+    ``action`` overrides/extends the action object (e.g. a static_select's ``selected_option``).
+    """
+    ts = message_ts or (message or {}).get("ts") or f"{int(time.time())}.000100"
+    act: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": block_id,
+        "text": _plain(button_text),
+        "value": value,
+        "type": "button",
+        "action_ts": _action_ts(),
+    }
+    if action:
+        act.update(action)
+    if value is None:
+        act.pop("value")
+    if message is None and not is_ephemeral:
+        message = {
+            "user": "U0BOT0001",
+            "type": "message",
+            "ts": ts,
+            "bot_id": BOT_ID,
+            "app_id": API_APP_ID,
+            "text": "LogSale",
+            "team": team_id,
+            "blocks": [
+                {
+                    "type": "actions",
+                    "block_id": block_id,
+                    "elements": [
+                        {
+                            "type": "button",
+                            "action_id": action_id,
+                            "text": _plain(button_text),
+                            **({"value": value} if value is not None else {}),
+                        }
+                    ],
+                }
+            ],
+        }
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": _user(user_id, user_name, team_id),
+        "api_app_id": API_APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel_id,
+            "is_ephemeral": is_ephemeral,
+        },
+        "trigger_id": trigger_id,
+        "team": _team(team_id),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel_id, "name": channel_name},
+        "state": {"values": {}},
+        "response_url": response_url,
+        "actions": [act],
+    }
+    if message is not None:
+        payload["message"] = message
+    if response_url is None:
+        payload.pop("response_url")
+    return payload
+
+
+def block_suggestion_payload(
+    *,
+    action_id: str,
+    block_id: str,
+    value: str,
+    user_id: str = "U123",
+    user_name: str = "priya",
+    view_id: str = "V123",
+    callback_id: str = "logsale",
+    team_id: str = TEAM_ID,
+    private_metadata: str = "",
+    blocks: list[dict[str, Any]] | None = None,
+    state_values: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A block_suggestion payload (external_select in a modal; ``value`` is what the user typed)."""
+    if blocks is None:
+        blocks = [
+            {
+                "type": "input",
+                "block_id": block_id,
+                "label": _plain(block_id.replace("_", " ").title()),
+                "optional": False,
+                "dispatch_action": False,
+                "element": {
+                    "type": "external_select",
+                    "action_id": action_id,
+                    "placeholder": _plain("Search"),
+                    "min_query_length": 3,
+                },
+            }
+        ]
+    return {
+        "type": "block_suggestion",
+        "user": _user(user_id, user_name, team_id),
+        "container": {"type": "view", "view_id": view_id},
+        "api_app_id": API_APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "team": _team(team_id),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": _view(
+            view_id=view_id,
+            team_id=team_id,
+            callback_id=callback_id,
+            private_metadata=private_metadata,
+            state_values=state_values or {},
+            blocks=blocks,
+            hash=f"{int(time.time())}.{secrets.token_hex(4)}",
+            title="Log a sale",
+            root_view_id=None,
+            previous_view_id=None,
+            external_id="",
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- state values
+def plain_text_state(value: str | None) -> dict[str, Any]:
+    """plain_text_input; Slack sends ``"value": null`` for an empty optional field."""
+    return {"type": "plain_text_input", "value": value}
+
+
+def number_state(value: str | None) -> dict[str, Any]:
+    """number_input: the value is a *string* (e.g. ``"1250.50"``)."""
+    return {"type": "number_input", "value": value}
+
+
+def email_state(value: str | None) -> dict[str, Any]:
+    return {"type": "email_text_input", "value": value}
+
+
+def url_state(value: str | None) -> dict[str, Any]:
+    return {"type": "url_text_input", "value": value}
+
+
+def option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(text), "value": value}
+
+
+def static_select_state(value: str | None, text: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "static_select",
+        "selected_option": option(text or value, value) if value is not None else None,
+    }
+
+
+def external_select_state(value: str | None, text: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "external_select",
+        "selected_option": option(text or value, value) if value is not None else None,
+    }
+
+
+def multi_static_select_state(options: list[tuple[str, str]]) -> dict[str, Any]:
+    """``options`` is a list of (text, value)."""
+    return {"type": "multi_static_select", "selected_options": [option(t, v) for t, v in options]}
+
+
+def radio_state(value: str | None, text: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "radio_buttons",
+        "selected_option": option(text or value, value) if value is not None else None,
+    }
+
+
+def checkboxes_state(options: list[tuple[str, str]]) -> dict[str, Any]:
+    return {"type": "checkboxes", "selected_options": [option(t, v) for t, v in options]}
+
+
+def datepicker_state(date: str | None) -> dict[str, Any]:
+    """``date`` is ``YYYY-MM-DD`` (no timezone: it is the user's calendar date)."""
+    return {"type": "datepicker", "selected_date": date}
+
+
+def timepicker_state(hhmm: str | None, timezone: str | None = None) -> dict[str, Any]:
+    state: dict[str, Any] = {"type": "timepicker", "selected_time": hhmm}
+    if timezone:
+        state["timezone"] = timezone
+    return state
+
+
+def datetimepicker_state(epoch_seconds: int | None) -> dict[str, Any]:
+    """datetimepicker: ``selected_date_time`` is an int of UNIX seconds."""
+    return {"type": "datetimepicker", "selected_date_time": epoch_seconds}
+
+
+def users_select_state(user_id: str | None) -> dict[str, Any]:
+    return {"type": "users_select", "selected_user": user_id}
+
+
+def conversations_select_state(channel_id: str | None) -> dict[str, Any]:
+    return {"type": "conversations_select", "selected_conversation": channel_id}
