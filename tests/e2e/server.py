@@ -1,0 +1,90 @@
+"""Starts the real server exactly as the Procfile does, on a free port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def procfile_web_command() -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return line[len("web:") :].strip()
+    raise AssertionError("Procfile has no web: line")
+
+
+@dataclass
+class ServerProcess:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def events_url(self) -> str:
+        return self.url + "/slack/events"
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+    def kill9(self) -> None:
+        """Every process of the server (master and workers) dies at once, mid-flight."""
+        self.stop(signal.SIGKILL)
+
+
+def start_server(env: dict[str, str], log_path: Path, *, port: int | None = None, timeout: float = 30) -> ServerProcess:
+    port = port or free_port()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEADSQUARED_", "LOGSALE_"))}
+    full_env.update(env)
+    full_env["PORT"] = str(port)
+    full_env.setdefault("WEB_CONCURRENCY", "1")
+    # The Procfile's command, run from this venv (its bin/ first on PATH), like a dyno would.
+    full_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full_env.get('PATH', '')}"
+    command = procfile_web_command().replace("$PORT", str(port))
+    log_file = open(log_path, "ab")  # noqa: SIM115 - owned by the child
+    process = subprocess.Popen(
+        command,
+        shell=True,
+        cwd=ROOT,
+        env=full_env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so kill9 reaches the workers too
+    )
+    server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}:\n{server.logs()[-3000:]}")
+        try:
+            if requests.get(server.url + "/healthz", timeout=1).status_code == 200:
+                return server
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise AssertionError(f"server did not answer /healthz within {timeout}s:\n{server.logs()[-3000:]}")
