@@ -34,21 +34,23 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class Settings:
-    slack_bot_token: str
-    slack_signing_secret: str
+    slack_bot_token: str = field(repr=False)
+    slack_signing_secret: str = field(repr=False)
     leadsquared_base_url: str
     leadsquared_access_key: str = field(repr=False)
     leadsquared_secret_key: str = field(repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     rate_limit: RateLimit = RateLimit(25, 5.0)
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     port: int = 3000
     log_level: str = "INFO"
     allowed_users: frozenset[str] = frozenset()
     admins: frozenset[str] = frozenset()
     # How long a sale that LeadSquared keeps refusing for transient reasons stays queued.
     retry_horizon_seconds: float = 24 * 3600
+    # Seconds to wait for LeadSquared's answer in the background (a timeout is ambiguous).
+    leadsquared_timeout: float = 20.0
     # A "posting" row older than this belongs to a dead process (see Outbox).
     lease_seconds: float = 60.0
 
@@ -101,9 +103,8 @@ class Settings:
             retry_horizon_seconds=_positive_float(
                 "LOGSALE_RETRY_HORIZON_SECONDS", get.optional("LOGSALE_RETRY_HORIZON_SECONDS") or "86400"
             ),
-            lease_seconds=_positive_float(
-                "LOGSALE_LEASE_SECONDS", get.optional("LOGSALE_LEASE_SECONDS") or "60"
-            ),
+            leadsquared_timeout=_positive_float("LEADSQUARED_TIMEOUT", get.optional("LEADSQUARED_TIMEOUT") or "20"),
+            lease_seconds=_positive_float("LOGSALE_LEASE_SECONDS", get.optional("LOGSALE_LEASE_SECONDS") or "60"),
         )
 
 
@@ -124,7 +125,7 @@ class _Reader:
 
 def _slack_api_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
-        raise ConfigError(f"SLACK_API_URL must be a URL like {DEFAULT_SLACK_API_URL}, not {value[:60]!r}.")
+        raise ConfigError(f"SLACK_API_URL must be a URL like {DEFAULT_SLACK_API_URL}, not {_shown(value, 60)!r}.")
     return value if value.endswith("/") else value + "/"
 
 
@@ -134,8 +135,15 @@ def _leadsquared_base_url(value: str) -> str:
     except ValueError:
         raise ConfigError(
             "LEADSQUARED_HOST must be a host like api-in21.leadsquared.com "
-            f"or a URL like https://api-in21.leadsquared.com, not {value[:60]!r}."
+            f"or a URL like https://api-in21.leadsquared.com, not {_shown(value, 60)!r}."
         ) from None
+
+
+def _shown(value: str, limit: int) -> str:
+    """A bad URL/host for an error message, minus any query, fragment or user:password@."""
+    text = re.split(r"[?#]", value, maxsplit=1)[0]
+    text = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/]*@", r"\1", text)
+    return text[:limit]
 
 
 def _rate_limit(value: str) -> RateLimit:
@@ -149,17 +157,16 @@ def _rate_limit(value: str) -> RateLimit:
 
 def _database_url(value: str) -> str:
     if not re.match(r"^(sqlite|postgres(ql)?)(\+\w+)?://", value):
-        raise ConfigError(
-            "DATABASE_URL must be sqlite:///path.db or postgresql://user@host/db, "
-            f"not {value.split('://')[0][:20]!r}://…"
-        )
-    # Heroku hands out postgres://; SQLAlchemy wants postgresql+psycopg://.
-    value = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", value)
-    return value
+        # Show the scheme only: the rest may hold a password.
+        scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]{0,19})://", value)
+        shown = f"{scheme[1]!r}://…" if scheme else "that value (it has no scheme://)"
+        raise ConfigError(f"DATABASE_URL must be sqlite:///path.db or postgresql://user@host/db, not {shown}")
+    # Heroku hands out postgres://; SQLAlchemy wants postgresql+psycopg:// (and knows no "postgres+driver").
+    return re.sub(r"^postgres(?:ql)?(\+\w+)?://", lambda m: f"postgresql{m[1] or '+psycopg'}://", value)
 
 
 def _port(value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not re.fullmatch(r"[0-9]{1,5}", value) or not 0 < int(value) < 65536:  # not isdigit(): "²"
         raise ConfigError(f"PORT must be a TCP port number like 3000, not {value[:20]!r}.")
     return int(value)
 

@@ -60,6 +60,7 @@ class Services:
             settings.leadsquared_access_key,
             settings.leadsquared_secret_key,
             rate_limiter=limiter,
+            timeout=(5.0, settings.leadsquared_timeout),
         )
         quick = leadsquared.with_options(timeout=ACK_PATH_TIMEOUT, max_wait=ACK_PATH_LIMITER_WAIT)
         dispatcher = Dispatcher(
@@ -67,7 +68,8 @@ class Services:
             leadsquared,
             SlackNotifier(web_client),
             threads=min(8, settings.rate_limit.calls),
-            lease_seconds=settings.lease_seconds,
+            # A lease shorter than one call would hand a live sale to a second worker.
+            lease_seconds=max(settings.lease_seconds, settings.leadsquared_timeout + 10),
             retry_horizon_seconds=settings.retry_horizon_seconds,
             rate_limiter=limiter,
         )
