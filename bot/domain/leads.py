@@ -1,0 +1,159 @@
+"""Which LeadSquared lead the salesperson meant: text -> ProspectId.
+
+A ProspectId is taken as is (no call). An email goes to ``Leads.GetByEmailaddress``. A phone
+goes to ``RetrieveLeadByPhoneNumber`` as plain digits first and then, if nothing matched, as
+``+CC-NATIONAL`` (some tenants store, and match, only that form).
+
+``LeadSquaredError`` propagates unchanged: the caller decides what to do with an outage.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.leadsquared import LeadSquaredClient
+from bot.domain.model import LeadRef
+
+PROSPECT_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+PHONE_RE = re.compile(r"^\(?\+?[0-9][0-9\s().-]*$")
+PHONE_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 15
+NATIONAL_DIGITS = 10
+MAX_LISTED = 5
+
+_COUNT_WORDS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
+
+
+class LeadNotResolved(Exception):
+    """The text did not name exactly one lead. ``message`` is for an inline error on the lead field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def lead_kind(text: str) -> str | None:
+    """ "prospect_id", "email", "phone", or None when the text looks like none of them."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if PROSPECT_ID_RE.match(text):
+        return "prospect_id"
+    if EMAIL_RE.match(text):
+        return "email"
+    if PHONE_RE.match(text) and PHONE_MIN_DIGITS <= len(_digits(text)) <= PHONE_MAX_DIGITS:
+        return "phone"
+    return None
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def phone_forms(text: str, default_country_code: str = "91") -> list[str]:
+    """The phone forms to try, in order: digits only, then "+CC-NATIONAL" (when there are >= 10 digits).
+
+    NATIONAL is the last 10 digits; CC is whatever digits come before it (leading zeros of a
+    trunk or "00" international prefix dropped), or ``default_country_code`` when none.
+    """
+    digits = _digits(text)
+    forms = [digits]
+    if len(digits) >= NATIONAL_DIGITS:
+        national = digits[-NATIONAL_DIGITS:]
+        country = digits[:-NATIONAL_DIGITS].lstrip("0") or _digits(default_country_code)
+        if country:
+            plus_form = f"+{country}-{national}"
+            if plus_form not in forms:
+                forms.append(plus_form)
+    return forms
+
+
+def lead_label(record: dict) -> str:
+    """ "First Last", falling back to the email, then the phone (then the ProspectID)."""
+    name = " ".join(str(record.get(key) or "").strip() for key in ("FirstName", "LastName") if record.get(key)).strip()
+    if name:
+        return name
+    for key in ("EmailAddress", "Phone", "Mobile", "ProspectID"):
+        value = str(record.get(key) or "").strip()
+        if value:
+            return value
+    return "(unnamed lead)"
+
+
+def _prospect_id(record: dict) -> str | None:
+    value = record.get("ProspectID") or record.get("ProspectId") or record.get("Id")
+    value = str(value).strip() if value else ""
+    return value or None
+
+
+def _distinct(records: list[dict]) -> list[dict]:
+    seen: dict[str, dict] = {}
+    for record in records:
+        pid = _prospect_id(record)
+        if pid and pid.lower() not in seen:
+            seen[pid.lower()] = record
+    return list(seen.values())
+
+
+def _describe(record: dict, *, show_email: bool) -> str:
+    label = lead_label(record)
+    email = str(record.get("EmailAddress") or "").strip()
+    if show_email and email and email.lower() != label.lower():
+        return f"{label} ({email})"
+    return f"{label} (ProspectId {_prospect_id(record)})"
+
+
+def _too_many(records: list[dict], what: str, typed: str) -> LeadNotResolved:
+    count = len(records)
+    count_word = _COUNT_WORDS.get(count, str(count))
+    show_email = what != "email"
+    listed = ", ".join(_describe(r, show_email=show_email) for r in records[:MAX_LISTED])
+    if count > MAX_LISTED:
+        listed += f" and {count - MAX_LISTED} more"
+    ask = "email or ProspectId" if what != "email" else "ProspectId"
+    return LeadNotResolved(
+        f"{count_word} leads have the {what} {typed}: {listed}. Enter the {ask} of the one you mean."
+    )
+
+
+def resolve_lead(text: str, client: LeadSquaredClient, *, default_country_code: str = "91") -> LeadRef:
+    """The one lead ``text`` names, as a LeadRef with its ProspectId and a human label.
+
+    Raises LeadNotResolved (with a friendly ``message``) for unrecognised text, no match or
+    several matches. LeadSquaredError from the client propagates unchanged.
+    """
+    typed = (text or "").strip()
+    kind = lead_kind(typed)
+    if kind is None:
+        if not typed:
+            raise LeadNotResolved("Enter the lead's email, phone number or LeadSquared ProspectId.")
+        raise LeadNotResolved(
+            f"“{typed[:80]}” doesn't look like an email, a phone number or a LeadSquared ProspectId. "
+            "Enter one of those for the lead."
+        )
+    if kind == "prospect_id":
+        return LeadRef(text=typed, kind=kind, prospect_id=typed, label=None)
+
+    if kind == "email":
+        records = _distinct(client.leads_by_email(typed))
+        if not records:
+            raise LeadNotResolved(
+                f"No lead in LeadSquared has the email {typed}. "
+                "Check the spelling, or use their phone number or ProspectId."
+            )
+    else:
+        records = []
+        for form in phone_forms(typed, default_country_code):
+            records = _distinct(client.leads_by_phone(form))
+            if records:
+                break
+        if not records:
+            raise LeadNotResolved(
+                f"No lead in LeadSquared has the phone number {typed}. "
+                "Check the number, or use their email or ProspectId."
+            )
+    if len(records) > 1:
+        raise _too_many(records, "email" if kind == "email" else "phone", typed)
+    record = records[0]
+    return LeadRef(text=typed, kind=kind, prospect_id=_prospect_id(record), label=lead_label(record))

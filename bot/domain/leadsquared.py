@@ -1,0 +1,366 @@
+"""LeadSquared REST client (``requests``; no Slack).
+
+Rules this module keeps:
+
+* Keys travel ONLY in the ``x-LSQ-AccessKey`` / ``x-LSQ-SecretKey`` headers — never in a URL,
+  a log line or an exception.
+* Every call first asks the rate limiter; a refusal raises RATE_LIMITED without sending.
+* Every failure is a :class:`~bot.domain.errors.LeadSquaredError` (see ``errors.py``), raised
+  outside the ``except`` block so neither ``__cause__`` nor ``__context__`` carries the
+  ``requests`` exception (whose text holds the URL).
+* No retries here: Create is not idempotent, so the caller decides (see ``find_matching_activity``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+import time
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+
+from bot.domain.errors import ErrorKind, LeadSquaredError, classify_exception, classify_response
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/v2/"
+_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$")
+_KEY_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: safe in an HTTP header
+
+
+def base_url_from_host(host: str) -> str:
+    """``api-in21.leadsquared.com`` -> ``https://api-in21.leadsquared.com``.
+
+    A full URL is kept, minus a trailing slash; ``http://`` only for 127.x/localhost (stand-ins).
+    Raises ValueError for anything else (spaces, empty, a path, a query string, credentials).
+    """
+    if not isinstance(host, str):
+        raise ValueError("LeadSquared host must be a string")
+    text = host.strip()
+    if not text or any(c.isspace() for c in text):
+        raise ValueError("LeadSquared host must be a host name like api-in21.leadsquared.com")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("LeadSquared host must use https")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError("LeadSquared host must be just a host name, without a path or query")
+    if not parts.netloc or not _HOST_RE.match(parts.netloc):
+        raise ValueError("LeadSquared host must be a host name like api-in21.leadsquared.com")
+    try:
+        parts.port  # noqa: B018 - validates the port range
+    except ValueError:
+        raise ValueError("LeadSquared host has an invalid port") from None
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        # The keys travel in headers: plain HTTP would put them on the wire in clear text.
+        raise ValueError("LeadSquared host must use https (plain http only for 127.0.0.1/localhost stand-ins)")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _is_loopback(hostname: str) -> bool:
+    return hostname == "localhost" or hostname.startswith("127.")
+
+
+class RateLimiter(Protocol):
+    def acquire(self, max_wait: float | None) -> bool:
+        """True = a call may be made now (waiting up to ``max_wait`` seconds; None = no limit)."""
+        ...
+
+
+class LeadSquaredClient:
+    def __init__(
+        self,
+        base_url: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        timeout: tuple[float, float] = (5.0, 20.0),
+        rate_limiter: RateLimiter | None = None,
+        max_wait: float | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url_from_host(base_url)
+        for label, key in (("access key", access_key), ("secret key", secret_key)):
+            if not isinstance(key, str) or not _KEY_RE.match(key):
+                # Never echo the key itself.
+                raise ValueError(f"LeadSquared {label} is empty or has spaces/non-ASCII characters")
+        self.__access_key = access_key
+        self.__secret_key = secret_key
+        self.timeout = timeout
+        self.rate_limiter = rate_limiter
+        self.max_wait = max_wait
+        self.session = session if session is not None else requests.Session()
+
+    def __repr__(self) -> str:
+        return f"LeadSquaredClient(base_url={self.base_url!r})"
+
+    def with_options(self, *, timeout: tuple[float, float] | None = None, max_wait: float | None = None):
+        """A shallow copy sharing the session and the limiter (e.g. short limits for the 3-second ack)."""
+        other = copy.copy(self)
+        if timeout is not None:
+            other.timeout = timeout
+        if max_wait is not None:
+            other.max_wait = max_wait
+        return other
+
+    # ------------------------------------------------------------------ transport
+
+    def _call(self, method: str, service_path: str, *, params: dict | None = None, json_body: Any = None):
+        """One HTTP call. Returns the decoded JSON of a success answer; raises LeadSquaredError otherwise."""
+        path = API_PREFIX + service_path
+        if self.rate_limiter is not None and not self.rate_limiter.acquire(self.max_wait):
+            log.debug("LeadSquared %s %s -> not sent (rate limiter)", method, path)
+            raise LeadSquaredError(ErrorKind.RATE_LIMITED, detail="LogSale's own call budget is used up")
+
+        started = time.monotonic()
+        response, failure = self._send(method, self.base_url + path, params, json_body)
+        elapsed_ms = int((time.monotonic() - started) * 1000)
+        if failure is not None:
+            # Raised here, outside any except block and outside the frame that held the keys:
+            # no __cause__/__context__ pointing at the requests error, no key in this frame's locals.
+            log.debug("LeadSquared %s %s -> %s in %d ms", method, path, failure.kind.value, elapsed_ms)
+            raise failure from None
+
+        status = response.status_code
+        body_text = response.content.decode("utf-8", errors="replace")
+        del response  # its .request still carries the key headers
+        log.debug("LeadSquared %s %s -> %s in %d ms", method, path, status, elapsed_ms)
+        error = classify_response(status, body_text)
+        if error is not None:
+            raise error from None
+        data = _decode(body_text)
+        if data is _UNREADABLE:
+            # A success status with a body we can't read: for a Create, it may well exist.
+            raise LeadSquaredError(ErrorKind.AMBIGUOUS, status=status, detail="LeadSquared's answer was not JSON")
+        return data
+
+    def _send(self, method: str, url: str, params, json_body):
+        """(response, None) or (None, LeadSquaredError). The only place the keys are used."""
+        headers = {
+            "x-LSQ-AccessKey": self.__access_key,
+            "x-LSQ-SecretKey": self.__secret_key,
+            "Accept": "application/json",
+        }
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a LeadSquaredError
+            return None, classify_exception(exc)
+        return response, None
+
+    # ------------------------------------------------------------------ sales activities
+
+    def create_sales_activity(self, body: dict) -> str:
+        """POST SalesActivity.svc/Create; returns the new activity's Id.
+
+        A success status whose body has no Id is AMBIGUOUS: the activity may exist.
+        """
+        data = self._call("POST", "SalesActivity.svc/Create", json_body=body)
+        activity_id = None
+        if isinstance(data, dict) and isinstance(data.get("Message"), dict):
+            activity_id = data["Message"].get("Id")
+        if not isinstance(activity_id, str) or not activity_id.strip():
+            raise LeadSquaredError(ErrorKind.AMBIGUOUS, detail="LeadSquared answered without an activity Id")
+        return activity_id.strip()
+
+    def retrieve_sales_activities_by_lead(self, prospect_id: str) -> list[dict]:
+        data = self._call(
+            "GET",
+            "SalesActivity.svc/RetrieveByLeadId",
+            params={"leadId": prospect_id, "includeOption": "false"},
+        )
+        if isinstance(data, dict):  # be lenient about a wrapped list
+            for key in ("List", "Activities", "SalesActivities"):
+                if isinstance(data.get(key), list):
+                    data = data[key]
+                    break
+        return _list_of_dicts(data, "sales activities")
+
+    def cancel_sales_activity(self, activity_id: str, note: str) -> None:
+        data = self._call(
+            "POST",
+            "SalesActivity.svc/Cancel",
+            json_body={"activityId": activity_id, "activityEventNote": note},
+        )
+        if isinstance(data, dict) and str(data.get("Status", "")).lower() == "success":
+            return
+        raise LeadSquaredError(ErrorKind.AMBIGUOUS, detail="LeadSquared's answer to Cancel was not understood")
+
+    # ------------------------------------------------------------------ leads
+
+    def leads_by_email(self, email: str) -> list[dict]:
+        data = self._call("GET", "LeadManagement.svc/Leads.GetByEmailaddress", params={"emailaddress": email})
+        return _list_of_dicts(data, "leads")
+
+    def leads_by_phone(self, phone: str) -> list[dict]:
+        data = self._call("GET", "LeadManagement.svc/RetrieveLeadByPhoneNumber", params={"phone": phone})
+        return _list_of_dicts(data, "leads")
+
+    def leads_by_quick_search(self, text: str) -> list[dict]:
+        data = self._call("GET", "LeadManagement.svc/Leads.GetByQuickSearch", params={"key": text})
+        return _list_of_dicts(data, "leads")
+
+    def lead_by_id(self, prospect_id: str) -> dict | None:
+        data = self._call("GET", "LeadManagement.svc/Leads.GetById", params={"id": prospect_id})
+        if isinstance(data, dict):
+            return data or None
+        leads = _list_of_dicts(data, "leads")
+        return leads[0] if leads else None
+
+    # ------------------------------------------------------------------ users, products
+
+    def users_by_email(self, email: str) -> list[dict]:
+        data = self._call("GET", "UserManagement.svc/User/Retrieve/ByEmailAddress", params={"emailAddress": email})
+        return _list_of_dicts(data, "users")
+
+    def user_by_access_key(self) -> dict:
+        data = self._call("GET", "Authentication.svc/UserByAccessKey.Get")
+        if not isinstance(data, dict):
+            raise LeadSquaredError(ErrorKind.AMBIGUOUS, detail="LeadSquared's user answer was not understood")
+        return data
+
+    def retrieve_products(self, search_text: str, page_size: int = 10) -> list[dict]:
+        body = {
+            "Parameter": {"SearchText": search_text},
+            "Sorting": {"ColumnName": "ModifiedOn", "Direction": "1"},
+            "Paging": {"PageIndex": 1, "PageSize": int(page_size)},
+        }
+        data = self._call("POST", "SalesActivity.svc/RetrieveProducts", json_body=body)
+        if isinstance(data, dict):
+            data = data.get("List") if data.get("List") is not None else []
+        return _list_of_dicts(data, "products")
+
+
+_UNREADABLE = object()
+
+
+def _decode(body_text: str):
+    """The JSON in a success body, or _UNREADABLE (empty, HTML, truncated)."""
+    text = body_text.strip().lstrip("\ufeff")
+    if not text:
+        return _UNREADABLE
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return _UNREADABLE
+
+
+def _list_of_dicts(data, what: str) -> list[dict]:
+    if not isinstance(data, list):
+        raise LeadSquaredError(ErrorKind.AMBIGUOUS, detail=f"LeadSquared's {what} answer was not understood")
+    return [item for item in data if isinstance(item, dict)]
+
+
+# --------------------------------------------------------------------------- reconciliation
+
+# Schema names of the built-in sales activity fields, as LeadSquared's docs show them for
+# RetrieveByLeadId / RetrieveActivity / RetrieveSetting. The Product field's Value is the
+# product's GUID (ProductId), not its SKU; the derived "ProductName" field reads "<SKU> - <Name>".
+FIELD_STATUS = "Status"
+FIELD_PRODUCT = "mx_Custom_1"
+FIELD_PRODUCT_NAME = "ProductName"
+FIELD_REVENUE = "mx_Custom_2"
+FIELD_SALES_DATE = "mx_Custom_3"
+FIELD_SALES_OWNER = "mx_Custom_4"
+
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _fields(activity: dict) -> list[dict]:
+    fields = activity.get("Fields")
+    return [f for f in fields if isinstance(f, dict)] if isinstance(fields, list) else []
+
+
+def _field(fields: list[dict], schema_name: str, *, data_type: str | None = None, display: tuple = ()):
+    for f in fields:
+        if str(f.get("SchemaName", "")).lower() == schema_name.lower():
+            return f.get("Value")
+    for f in fields:
+        if data_type and str(f.get("DataType", "")).lower() == data_type.lower():
+            return f.get("Value")
+        if display and str(f.get("DisplayName", "")).strip().lower() in display:
+            return f.get("Value")
+    return None
+
+
+def _as_decimal(value) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _as_datetime(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    text = re.sub(r"\.\d+(?=Z?$)", "", text)  # drop fractional seconds
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _norm(value) -> str:
+    return str(value).strip().lower() if value is not None else ""
+
+
+def find_matching_activity(activities: list[dict], body: dict, *, product_id: str | None = None) -> str | None:
+    """The ID of an activity in ``activities`` (from RetrieveByLeadId) that looks like ``body``.
+
+    Same Status, Revenue (numerically), SalesDate (to the second) and product. The product
+    matches when the Product field's value is the body's ProductSku or the given
+    ``product_id`` (its GUID), or when the derived ProductName reads "<ProductSku> - …".
+    Cancelled activities (Status "Cancelled", or a "Cancelled" flag) never match.
+    """
+    want_status = _norm(body.get("Status"))
+    want_sku = _norm(body.get("ProductSku"))
+    want_revenue = _as_decimal(body.get("Revenue"))
+    want_date = _as_datetime(body.get("SalesDate"))
+    want_pid = _norm(product_id)
+    if not want_status or not want_sku or want_revenue is None or want_date is None:
+        return None
+    for activity in activities or []:
+        if not isinstance(activity, dict):
+            continue
+        activity_id = activity.get("ID") or activity.get("Id") or activity.get("ActivityId")
+        if not activity_id or activity.get("Cancelled") is True:
+            continue
+        fields = _fields(activity)
+        status = _norm(_field(fields, FIELD_STATUS))
+        if status != want_status:
+            continue
+        revenue = _as_decimal(_field(fields, FIELD_REVENUE, display=("order value", "revenue")))
+        if revenue is None or revenue != want_revenue:
+            continue
+        when = _as_datetime(_field(fields, FIELD_SALES_DATE, display=("sales date",)))
+        if when is None or when != want_date:
+            continue
+        product = _norm(_field(fields, FIELD_PRODUCT, data_type="Product"))
+        product_name = _norm(_field(fields, FIELD_PRODUCT_NAME))
+        if not (
+            (product and product in (want_sku, want_pid))
+            or product_name == want_sku
+            or product_name.startswith(want_sku + " - ")
+        ):
+            continue
+        return str(activity_id)
+    return None
