@@ -18,7 +18,6 @@ LISTENER_THREADS = 32
 def build_app(services: Services) -> App:
     bolt_fixes.apply()
     app = App(
-        token=services.settings.slack_bot_token,
         signing_secret=services.settings.slack_signing_secret,
         client=services.web_client,
         # auth.test on the first request instead of at import: start-up doesn't depend on Slack.

@@ -27,21 +27,15 @@ def run_check(settings: Settings | None = None, out=print) -> int:
     problems = 0
 
     try:
-        auth = WebClient(
-            token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10
-        ).auth_test()
+        auth = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10).auth_test()
         out(f"ok   Slack: bot {auth.get('user')} in workspace {auth.get('team')}")
     except SlackApiError as error:
         problems += 1
         code = error.response.get("error")
-        out(
-            f"FAIL Slack said {code}: check SLACK_BOT_TOKEN (Bot User OAuth Token, xoxb-…) and reinstall the app."
-        )
+        out(f"FAIL Slack said {code}: check SLACK_BOT_TOKEN (Bot User OAuth Token, xoxb-…) and reinstall the app.")
     except Exception as error:
         problems += 1
-        out(
-            f"FAIL Slack unreachable at {settings.slack_api_url} ({type(error).__name__}): check SLACK_API_URL."
-        )
+        out(f"FAIL Slack unreachable at {settings.slack_api_url} ({type(error).__name__}): check SLACK_API_URL.")
 
     client = LeadSquaredClient(
         settings.leadsquared_base_url, settings.leadsquared_access_key, settings.leadsquared_secret_key

@@ -27,7 +27,13 @@ class SecretRedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:
             return True
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A malformed call ("%s %s" with one arg) must not raise into the caller, and
+            # logging's own error report would print msg and args unredacted.
+            message = f"{record.msg} (unformattable log arguments: {record.args!r})"
+            record.msg, record.args = message, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         redacted = self.redact(message)

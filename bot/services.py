@@ -18,6 +18,7 @@ from bot.domain.leadsquared import LeadSquaredClient
 from bot.domain.model import LeadRef
 from bot.domain.outbox import Outbox, make_engine
 from bot.domain.rate_limit import SharedRateLimiter
+from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
 from bot.slack_ui.notifier import SlackNotifier
 from bot.slack_ui.users import SlackUser, UserDirectory
 
@@ -26,6 +27,12 @@ log = logging.getLogger(__name__)
 # Time LeadSquared may take inside Slack's 3-second ack window (lookups while validating).
 ACK_PATH_TIMEOUT = (1.0, 1.5)
 ACK_PATH_LIMITER_WAIT = 0.3
+# Search as you type: a keystroke never queues for the rate limiter (it gets cached or
+# partial results instead); an answer arriving after the 2-second deadline still fills the
+# cache for the next keystroke, so the read timeout is longer than the deadline.
+SEARCH_TIMEOUT = (1.0, 4.0)
+SEARCH_LIMITER_WAIT = 0.0
+LOOKUP_THREADS = 8
 
 
 @dataclass
@@ -44,8 +51,24 @@ class Services:
     # SKUs seen in LeadSquared product searches, for one-line entry.
     product_cache: TTLCache = field(default_factory=lambda: TTLCache(maxsize=5000, ttl=3600))
     # The lead/product inputs search LeadSquared as you type (external_select).
-    search_enabled: bool = False
+    search_enabled: bool = True
+    # LeadSquared lookups for searches and the owner check: never Bolt's listener pool.
+    lookup_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(LOOKUP_THREADS, "logsale-lookup")
+    )
+    lead_search: LeadSearch | None = None  # built from `leadsquared` when not given
+    product_search: ProductSearch | None = None
+    owner_check: OwnerCheck | None = None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        search_client = self.leadsquared.with_options(timeout=SEARCH_TIMEOUT, max_wait=SEARCH_LIMITER_WAIT)
+        if self.lead_search is None:
+            self.lead_search = LeadSearch(search_client, self.lookup_pool)
+        if self.product_search is None:
+            self.product_search = ProductSearch(search_client, self.lookup_pool, on_found=self.remember_products)
+        if self.owner_check is None:
+            self.owner_check = OwnerCheck(self.leadsquared_quick, self.lookup_pool)
 
     @classmethod
     def build(cls, settings: Settings, *, start_dispatcher: bool = True) -> Services:
@@ -110,6 +133,14 @@ class Services:
         with self._cache_lock:
             searched = set(self.product_cache.keys())
         return searched | self.outbox.known_skus()
+
+    def remember_products(self, products: list[dict]) -> None:
+        """SKUs a product search found, for one-line entry (``known_skus``)."""
+        with self._cache_lock:
+            for product in products:
+                sku = str(product.get("ProductSku") or "").strip()
+                if sku:
+                    self.product_cache[sku] = str(product.get("Name") or "")
 
     # --- lead lookups inside an ack ---------------------------------------------------
 

@@ -26,7 +26,7 @@ from typing import Protocol
 from bot.domain.errors import ErrorKind, LeadSquaredError, explain
 from bot.domain.leads import LeadNotResolved, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient, find_matching_activity
-from bot.domain.outbox import Outbox, SaleRecord, SaleState
+from bot.domain.outbox import DuplicateActivity, Outbox, SaleRecord, SaleState
 from bot.domain.validation import validate_sale
 
 log = logging.getLogger(__name__)
@@ -89,9 +89,7 @@ class Dispatcher:
         if self._workers:
             return
         for n in range(self.threads):
-            worker = threading.Thread(
-                target=self._run, args=(f"{self._id}:{n}",), daemon=True, name=f"dispatch-{n}"
-            )
+            worker = threading.Thread(target=self._run, args=(f"{self._id}:{n}",), daemon=True, name=f"dispatch-{n}")
             worker.start()
             self._workers.append(worker)
 
@@ -152,9 +150,9 @@ class Dispatcher:
             if record.maybe_posted:
                 # An earlier attempt may have created it: adopt it rather than doubling the sale.
                 record = self._keep(record)
-                existing = find_matching_activity(
-                    self.client.retrieve_sales_activities_by_lead(prospect_id), body
-                )
+                activities = self.client.retrieve_sales_activities_by_lead(prospect_id)
+                owned = self.outbox.leadsquared_ids_for_lead(prospect_id, other_than=record.id)
+                existing = find_matching_activity(activities, body, exclude=owned)
                 if existing:
                     log.info("sale %s: adopted existing activity after an ambiguous attempt", record.id)
                     self._done(record, existing)
@@ -170,31 +168,22 @@ class Dispatcher:
         except LeadSquaredError as error:
             self._handle_leadsquared_error(record, error, sending_create)
 
-    def _handle_leadsquared_error(
-        self, record: SaleRecord, error: LeadSquaredError, sending_create: bool
-    ) -> None:
+    def _handle_leadsquared_error(self, record: SaleRecord, error: LeadSquaredError, sending_create: bool) -> None:
         explanation = explain(error)
         if not (error.retryable or error.ambiguous):
             self._fail(record, error.kind.value, explanation)
             return
-        if (
-            error.kind is ErrorKind.RATE_LIMITED
-            and error.status is not None
-            and self.rate_limiter is not None
-        ):
+        if error.kind is ErrorKind.RATE_LIMITED and error.status is not None and self.rate_limiter is not None:
             # LeadSquared itself refused (another integration shares the account): pause everyone.
             self.rate_limiter.saturate()
         maybe_posted = record.maybe_posted or (error.ambiguous and sending_create)
         now = time.time()
         if now - record.created_at > self.retry_horizon_seconds:
             state = SaleState.UNKNOWN if maybe_posted else SaleState.FAILED
-            final = (
-                f"{explanation} I kept trying for {self.retry_horizon_seconds / 3600:g} hours and gave up."
-                + (
-                    " The sale may or may not be in LeadSquared: check the lead's activities before logging it again."
-                    if maybe_posted
-                    else ""
-                )
+            final = f"{explanation} I kept trying for {self.retry_horizon_seconds / 3600:g} hours and gave up." + (
+                " The sale may or may not be in LeadSquared: check the lead's activities before logging it again."
+                if maybe_posted
+                else ""
             )
             if self.outbox.finish(record, state, error_kind=error.kind.value, last_error=final):
                 self._notify("sale_failed", record.id)
@@ -224,9 +213,17 @@ class Dispatcher:
         return updated
 
     def _done(self, record: SaleRecord, activity_id: str) -> None:
-        if self.outbox.finish(
-            record, SaleState.DONE, leadsquared_id=activity_id, error_kind=None, last_error=None
-        ):
+        try:
+            finished = self.outbox.finish(
+                record, SaleState.DONE, leadsquared_id=activity_id, error_kind=None, last_error=None
+            )
+        except DuplicateActivity:
+            # A twin sale adopted this activity a moment before us: look again, soon.
+            log.info("sale %s: activity already owned by a twin sale; checking again", record.id)
+            self.outbox.retry_later(record, time.time() + 0.5, maybe_posted=True)
+            return
+        if finished:
+            log.info("sale %s: posted to LeadSquared as %s", record.id, activity_id)
             self._notify("sale_posted", record.id)
         else:
             # Our lease ran out while LeadSquared answered; whoever took over will find this

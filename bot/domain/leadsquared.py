@@ -323,13 +323,17 @@ def _norm(value) -> str:
     return str(value).strip().lower() if value is not None else ""
 
 
-def find_matching_activity(activities: list[dict], body: dict, *, product_id: str | None = None) -> str | None:
+def find_matching_activity(
+    activities: list[dict], body: dict, *, product_id: str | None = None, exclude: frozenset[str] = frozenset()
+) -> str | None:
     """The ID of an activity in ``activities`` (from RetrieveByLeadId) that looks like ``body``.
 
     Same Status, Revenue (numerically), SalesDate (to the second) and product. The product
     matches when the Product field's value is the body's ProductSku or the given
     ``product_id`` (its GUID), or when the derived ProductName reads "<ProductSku> - …".
-    Cancelled activities (Status "Cancelled", or a "Cancelled" flag) never match.
+    Cancelled activities (Status "Cancelled", or a "Cancelled" flag) never match, nor do
+    the ids in ``exclude`` (activities other sales already own: two identical sales to one
+    lead are two activities, and each may adopt only its own).
     """
     want_status = _norm(body.get("Status"))
     want_sku = _norm(body.get("ProductSku"))
@@ -342,7 +346,7 @@ def find_matching_activity(activities: list[dict], body: dict, *, product_id: st
         if not isinstance(activity, dict):
             continue
         activity_id = activity.get("ID") or activity.get("Id") or activity.get("ActivityId")
-        if not activity_id or activity.get("Cancelled") is True:
+        if not activity_id or activity.get("Cancelled") is True or str(activity_id) in exclude:
             continue
         fields = _fields(activity)
         status = _norm(_field(fields, FIELD_STATUS))

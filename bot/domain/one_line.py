@@ -29,6 +29,13 @@ DATEISH_RE = re.compile(
     re.IGNORECASE,
 )
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
+MONTH_WORDS = {
+    "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
+    "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november",
+    "dec", "december",
+}  # fmt: skip
+YEAR_RE = re.compile(r"^(19|20)\d{2}$")
+MONEY_RE = re.compile(r"^[\d,]+\.\d{1,2}$")  # 12345678.90: an amount, even with 10 digits
 
 
 def parse_one_line(text: str, known_skus: set[str] | frozenset[str] = frozenset()) -> RawSale:
@@ -36,23 +43,23 @@ def parse_one_line(text: str, known_skus: set[str] | frozenset[str] = frozenset(
     known = {sku.lower(): sku for sku in known_skus}
     lead = status = revenue = sku = ""
     rest: list[str] = []
-    for token in tokens:
+    for i, token in enumerate(tokens):
         bare = token.strip(",;")
         lowered = bare.lower()
-        if not lead and lead_kind(bare) is not None and not _short_number(bare):
+        if not lead and lead_kind(bare) is not None and not _short_number(bare) and not MONEY_RE.match(bare):
             lead = bare
         elif not status and lowered in {s.lower() for s in STATUSES}:
             status = next(s for s in STATUSES if s.lower() == lowered)
         elif not sku and lowered in known:
             sku = known[lowered]
-        elif not revenue and _amount(bare):
+        elif not revenue and _amount(bare) and not _year_of_date(tokens, i):
             revenue = bare.replace(",", "")
         else:
             rest.append(token)
     if not sku:
         for i, token in enumerate(rest):
-            if _code_like(token):
-                sku = rest.pop(i)
+            if _code_like(token.strip(",;")):  # "SKU-PRO," in a comma-separated line
+                sku = rest.pop(i).strip(",;")
                 break
     return RawSale(lead=lead, product_sku=sku, status=status, revenue=revenue, sales_date=" ".join(rest))
 
@@ -66,6 +73,14 @@ def _short_number(token: str) -> bool:
 def _amount(token: str) -> bool:
     # "26" or "5" alone read as part of a date ("26 Nov", "5 pm"), not as revenue.
     return parse_revenue(token) is not None and not DATEISH_RE.match(token)
+
+
+def _year_of_date(tokens: list[str], i: int) -> bool:
+    """2026 in "26 Nov 2026" or "Nov 26, 2026": a year next to a month name, not revenue."""
+    if not YEAR_RE.match(tokens[i].strip(",;")):
+        return False
+    near = tokens[max(0, i - 2) : i] + tokens[i + 1 : i + 3]
+    return any(t.strip(",;.").lower() in MONTH_WORDS for t in near)
 
 
 def _code_like(token: str) -> bool:

@@ -83,7 +83,8 @@ sales = Table(
     Column("lease_until", Float),
     Column("claimed_by", String(128)),
     Column("maybe_posted", Boolean, nullable=False, default=False),
-    Column("leadsquared_id", String(64)),
+    # Unique: two rows can never claim the same activity (see Dispatcher's adoption).
+    Column("leadsquared_id", String(64), unique=True),
     Column("error_kind", String(32)),
     Column("last_error", Text),
     Column("delay_notified", Boolean, nullable=False, default=False),
@@ -91,6 +92,10 @@ sales = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+
+class DuplicateActivity(Exception):
+    """Another sale already owns this LeadSquared activity id."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +252,14 @@ class Outbox:
         with self.engine.connect() as conn:
             return {sku for (sku,) in conn.execute(query) if sku}
 
+    def leadsquared_ids_for_lead(self, prospect_id: str, *, other_than: int) -> frozenset[str]:
+        """Activity ids other sales to this lead already own."""
+        query = select(sales.c.leadsquared_id).where(
+            sales.c.prospect_id == prospect_id, sales.c.id != other_than, sales.c.leadsquared_id.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            return frozenset(str(i) for (i,) in conn.execute(query))
+
     def count_by_state(self) -> dict[str, int]:
         from sqlalchemy import func
 
@@ -270,9 +283,7 @@ class Outbox:
 
     # --- the dispatcher's moves ---------------------------------------------------
 
-    def claim_next(
-        self, worker_id: str, *, lease_seconds: float, now: float | None = None
-    ) -> SaleRecord | None:
+    def claim_next(self, worker_id: str, *, lease_seconds: float, now: float | None = None) -> SaleRecord | None:
         """Take one due row for this worker, or None. Safe across threads and processes."""
         now = time.time() if now is None else now
         due = or_(
@@ -310,8 +321,12 @@ class Outbox:
         return None
 
     def finish(self, record: SaleRecord, state: SaleState, **changes) -> bool:
+        """Raises DuplicateActivity when another row already owns the leadsquared_id."""
         changes.update(state=state.value, lease_until=None, claimed_by=None)
-        return self._compare_and_set(record, changes, now=time.time())
+        try:
+            return self._compare_and_set(record, changes, now=time.time())
+        except IntegrityError:
+            raise DuplicateActivity(changes.get("leadsquared_id")) from None
 
     def retry_later(self, record: SaleRecord, at: float, **changes) -> bool:
         changes.update(state=SaleState.PENDING.value, next_attempt_at=at, lease_until=None, claimed_by=None)
@@ -341,8 +356,6 @@ class Outbox:
         values = dict(changes, version=record.version + 1, updated_at=now)
         with self.engine.begin() as conn:
             result = conn.execute(
-                update(sales)
-                .where(sales.c.id == record.id, sales.c.version == record.version)
-                .values(**values)
+                update(sales).where(sales.c.id == record.id, sales.c.version == record.version).values(**values)
             )
         return result.rowcount == 1

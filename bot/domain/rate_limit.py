@@ -82,9 +82,7 @@ class SharedRateLimiter:
             with self.engine.begin() as conn:
                 result = conn.execute(
                     update(rate_limit_windows)
-                    .where(
-                        rate_limit_windows.c.name == self.name, rate_limit_windows.c.version == row.version
-                    )
+                    .where(rate_limit_windows.c.name == self.name, rate_limit_windows.c.version == row.version)
                     .values(stamps=json.dumps(stamps[-self.calls :]), version=row.version + 1)
                 )
             if result.rowcount == 1:
@@ -118,9 +116,7 @@ class SharedRateLimiter:
             with self.engine.begin() as conn:
                 result = conn.execute(
                     update(rate_limit_windows)
-                    .where(
-                        rate_limit_windows.c.name == self.name, rate_limit_windows.c.version == row.version
-                    )
+                    .where(rate_limit_windows.c.name == self.name, rate_limit_windows.c.version == row.version)
                     .values(stamps=json.dumps(stamps), version=row.version + 1)
                 )
             if result.rowcount == 1:

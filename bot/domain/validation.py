@@ -59,9 +59,7 @@ def parse_revenue(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def validate_sale(
-    raw: RawSale, *, tz: str, locale: str | None = None, now: datetime | None = None
-) -> ValidationResult:
+def validate_sale(raw: RawSale, *, tz: str, locale: str | None = None, now: datetime | None = None) -> ValidationResult:
     errors: dict[str, str] = {}
 
     lead_text = raw.lead.strip()
@@ -74,8 +72,7 @@ def validate_sale(
         kind = lead_kind(lead_text)
         if kind is None:
             errors["lead"] = (
-                "Enter the lead's email (priya@acme.in), phone number (+91 98765 43210) "
-                "or LeadSquared ProspectId."
+                "Enter the lead's email (priya@acme.in), phone number (+91 98765 43210) or LeadSquared ProspectId."
             )
 
     sku = raw.product_sku.strip()

@@ -49,9 +49,7 @@ def open_logsale_modal(
                 client.views_update(
                     view_id=view.get("id"),
                     hash=view.get("hash"),
-                    view=build_logsale_modal(
-                        prefill, context, lead_option_label=lead_label, search_enabled=search
-                    ),
+                    view=build_logsale_modal(prefill, context, lead_option_label=lead_label, search_enabled=search),
                 )
             except SlackApiError as error:
                 # hash_conflict: the user already changed the form; their typing wins.

@@ -72,12 +72,8 @@ def sale_summary(record: SaleRecord) -> str:
 def posted_message(record: SaleRecord) -> dict:
     """The channel's announcement of a logged sale."""
     blocks = [
-        _section(
-            f":white_check_mark: <@{record.user_id}> logged a sale in LeadSquared\n{sale_summary(record)}"
-        ),
-        ContextBlock(
-            elements=[MarkdownTextObject(text=f"LeadSquared Id: `{escape(record.leadsquared_id)}`")]
-        ),
+        _section(f":white_check_mark: <@{record.user_id}> logged a sale in LeadSquared\n{sale_summary(record)}"),
+        ContextBlock(elements=[MarkdownTextObject(text=f"LeadSquared Id: `{escape(record.leadsquared_id)}`")]),
         ActionsBlock(
             block_id="logsale_posted",
             elements=[
@@ -90,7 +86,11 @@ def posted_message(record: SaleRecord) -> dict:
             ],
         ),
     ]
-    text = f"Sale logged in LeadSquared: {record.product_sku} ({record.status}), Id {record.leadsquared_id}"
+    # The fallback text is mrkdwn too (notifications, old clients): escape it like the blocks.
+    text = (
+        f"Sale logged in LeadSquared: {escape(record.product_sku)} ({escape(record.status)}), "
+        f"Id {escape(record.leadsquared_id)}"
+    )
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 
@@ -115,7 +115,7 @@ def failed_message(record: SaleRecord) -> dict:
                 ],
             )
         )
-    return {"text": f"Your sale was not logged: {explanation}", "blocks": [b.to_dict() for b in blocks]}
+    return {"text": f"Your sale was not logged: {escape(explanation)}", "blocks": [b.to_dict() for b in blocks]}
 
 
 def delayed_message(record: SaleRecord) -> dict:
@@ -135,9 +135,7 @@ def undone_message(record: SaleRecord, by_user_id: str) -> dict:
             f"{sale_summary(record)}"
         ),
         ContextBlock(
-            elements=[
-                MarkdownTextObject(text=f"LeadSquared Id: `{escape(record.leadsquared_id)}` (cancelled)")
-            ]
+            elements=[MarkdownTextObject(text=f"LeadSquared Id: `{escape(record.leadsquared_id)}` (cancelled)")]
         ),
     ]
     return {"text": "Sale undone", "blocks": [b.to_dict() for b in blocks]}

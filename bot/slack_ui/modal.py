@@ -53,7 +53,7 @@ class ModalContext:
     def decode(cls, text: str | None) -> ModalContext:
         try:
             data = json.loads(text or "{}")
-        except ValueError:
+        except (ValueError, TypeError, RecursionError):  # RecursionError: "[[[[…" nested too deep
             return cls()
         if not isinstance(data, dict):
             return cls()
@@ -123,9 +123,7 @@ def build_logsale_modal(
             ),
             hint=f"Read in your Slack time zone ({context.tz or 'UTC'}) unless you add one, like IST or +05:30.",
         ),
-        ContextBlock(
-            elements=[MarkdownTextObject(text="Nothing is sent to LeadSquared until you press *Log sale*.")]
-        ),
+        ContextBlock(elements=[MarkdownTextObject(text="Nothing is sent to LeadSquared until you press *Log sale*.")]),
     ]
     view = View(
         type="modal",
@@ -157,9 +155,7 @@ def _lead_element(text: str, label: str | None, search_enabled: bool):
 def _product_element(sku: str, label: str | None, search_enabled: bool):
     sku = sku.strip()
     if not search_enabled:
-        return PlainTextInputElement(
-            action_id="product_sku", initial_value=sku[:100] or None, placeholder="SKU-PRO"
-        )
+        return PlainTextInputElement(action_id="product_sku", initial_value=sku[:100] or None, placeholder="SKU-PRO")
     initial = Option(text=(label or sku)[:75], value=sku[:150]) if sku else None
     return ExternalDataSelectElement(
         action_id="product_sku",
@@ -185,7 +181,10 @@ def read_raw_sale(view: dict) -> RawSale:
     Read as plain dicts: slack_sdk's ViewState model can't parse every element type.
     Anything missing or oddly shaped reads as "" and the validator explains it.
     """
-    values = (view or {}).get("state", {}).get("values", {}) or {}
+    state = view.get("state") if isinstance(view, dict) else None
+    values = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(values, dict):
+        values = {}
     fields = {}
     for block_id in BLOCK_IDS:
         fields[block_id] = _element_value(values.get(block_id))

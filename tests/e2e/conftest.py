@@ -74,10 +74,14 @@ class Deployment:
         return view
 
     def submit(self, view: dict, *, user_id: str = USER, **values) -> requests.Response:
-        """Press Log sale with the given field values (plain strings by block_id)."""
+        """Press Log sale with the given field values (plain strings by block_id).
+
+        lead and product_sku are external_selects: their value is the chosen option's value
+        (a ProspectId, or the typed email/phone offered as "Use …"; a SKU); "" = nothing chosen.
+        """
         state = {
-            "lead": {"lead": sr.plain_text_state(values.get("lead", self.lead_id))},
-            "product_sku": {"product_sku": sr.plain_text_state(values.get("product_sku", "SKU-PRO"))},
+            "lead": {"lead": sr.external_select_state(values.get("lead", self.lead_id) or None)},
+            "product_sku": {"product_sku": sr.external_select_state(values.get("product_sku", "SKU-PRO") or None)},
             "status": {"status": sr.static_select_state(values.get("status", "Won"))},
             "revenue": {"revenue": sr.number_state(values.get("revenue", "12000"))},
             "sales_owner": {"sales_owner": sr.email_state(values.get("sales_owner", "priya@acme.in"))},

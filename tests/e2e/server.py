@@ -81,9 +81,9 @@ def start_server(env: dict[str, str], log_path: Path, *, port: int | None = None
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}:\n{server.logs()[-3000:]}")
         try:
-            if requests.get(server.url + "/healthz", timeout=1).status_code == 200:
+            if requests.get(server.url + "/healthz", timeout=2).status_code == 200:
                 return server
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still importing
             pass
         time.sleep(0.1)
     server.stop()

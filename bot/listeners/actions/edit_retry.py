@@ -40,9 +40,7 @@ def make_edit_retry(services: Services):
             lead_label=record.lead_label,
         )
         if not opened:
-            respond(
-                text="Slack didn't let me open the form in time. Please click again.", replace_original=False
-            )
+            respond(text="Slack didn't let me open the form in time. Please click again.", replace_original=False)
 
     return handle_edit_retry
 

@@ -33,9 +33,7 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
         clicker_id = (body.get("user") or {}).get("id", "")
         record = services.outbox.get(sale_id)
         if record is None:
-            respond(
-                text="I can't find that sale any more.", response_type="ephemeral", replace_original=False
-            )
+            respond(text="I can't find that sale any more.", response_type="ephemeral", replace_original=False)
             return
         clicker = services.users.get(clicker_id)
         if clicker_id != record.user_id and not services.is_admin(clicker):

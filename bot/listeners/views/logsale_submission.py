@@ -15,11 +15,16 @@ from slack_bolt import Ack
 from bot.domain.errors import LeadSquaredError
 from bot.domain.leads import LeadNotResolved
 from bot.domain.outbox import Submission
+from bot.domain.search import OwnerVerdict, owner_error
 from bot.domain.validation import validate_sale
 from bot.services import Services
 from bot.slack_ui.modal import ModalContext, read_raw_sale
 
 log = logging.getLogger(__name__)
+
+# How long after the submission arrived the owner check may still be waited for; past it the
+# sale is accepted unchecked (LeadSquared's Create refuses a bad owner; Edit & retry fixes it).
+OWNER_CHECK_BUDGET = 2.0
 
 SAVE_FAILED = (
     "I couldn't save this sale just now, so nothing was sent. Press Log sale again in a moment; "
@@ -29,6 +34,7 @@ SAVE_FAILED = (
 
 def make_logsale_submission(services: Services):
     def handle_logsale_submission(ack: Ack, body: dict, view: dict) -> None:
+        started = time.monotonic()
         user = body.get("user") or {}
         user_id = user.get("id", "")
         context = ModalContext.decode(view.get("private_metadata"))
@@ -46,17 +52,26 @@ def make_logsale_submission(services: Services):
             ack(response_action="errors", errors=result.errors)
             return
         sale = result.sale
+        # Is the owner an active LeadSquared user? Asked on the lookup pool while the lead is
+        # resolved, so the two waits overlap.
+        owner_check = services.owner_check.start(sale.sales_owner_email)
+        errors: dict[str, str] = {}
         lead = sale.lead
         if lead.prospect_id is None:
             try:
                 lead = services.resolve_lead_quickly(lead.text)
             except LeadNotResolved as error:
-                ack(response_action="errors", errors={"lead": error.message})
-                return
+                errors["lead"] = error.message
             except LeadSquaredError as error:
                 # Slow or busy LeadSquared: don't make the salesperson wait; the
                 # dispatcher resolves the lead and reports back if it can't.
                 log.info("lead lookup deferred to the background: %s", error.kind.value)
+        # Unknown or inactive -> inline error; slow or unreachable -> accepted unchecked.
+        if owner_check.verdict(OWNER_CHECK_BUDGET - (time.monotonic() - started)) is OwnerVerdict.UNKNOWN:
+            errors["sales_owner"] = owner_error(sale.sales_owner_email)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
 
         view_key = f"{body.get('team', {}).get('id') or view.get('team_id') or ''}:{view.get('id')}"
         submission = Submission(
