@@ -24,11 +24,20 @@ def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
     if not body:
         return {}
     if content_type == "application/json" or body.startswith("{"):
-        return json.loads(body)
+        return _json_object(body)
     params = dict(parse_qsl(body, keep_blank_values=True))
     if "payload" in params:
-        return json.loads(params["payload"])
+        return _json_object(params["payload"])
     return params
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    # Bolt would raise here and the server answer 500; a malformed body is no request: {} -> 404.
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def apply() -> None:
