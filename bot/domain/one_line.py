@@ -25,7 +25,9 @@ DATE_WORDS = {
     "dec", "december",
 }  # fmt: skip
 DATEISH_RE = re.compile(
-    r"^(\d{1,2}(:\d{2}){0,2}\s*(am|pm)?|\d{1,4}([/.-]\d{1,2}){1,2}([/.-]\d{2,4})?|[+-]\d{2}:?\d{2}|[a-z]{2,5}t|z|utc|gmt)$",
+    # 3pm, 15:00, 26/11, 26.11.2026, 2026-11-26, +05:30, IST/EST… — but not 2500.50 (an amount).
+    r"^(\d{1,2}(:\d{2}){0,2}\s*(am|pm)?|\d{1,2}[/.-]\d{1,2}|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}"
+    r"|[+-]\d{2}:?\d{2}|[a-z]{2,5}t|z|utc|gmt)$",
     re.IGNORECASE,
 )
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
