@@ -97,3 +97,18 @@ def test_unreachable_leadsquared_queues_the_sale_and_says_so(deploy, tmp_path):
     [notice] = bot.wait_for_response("ephemeral", timeout=20)
     assert "can't reach LeadSquared" in said(notice) and "queued" in said(notice)
     assert bot.response_posts("in_channel") == []
+
+
+def test_a_slow_leadsquared_never_holds_the_ack_and_the_sale_still_lands(bot):
+    import time
+
+    view = bot.open_modal()
+    bot.leadsquared.delay = 2.5  # every call, lookups included
+    started = time.monotonic()
+    response = bot.submit(view, lead="+91 98765 43210")  # a phone: up to two lookups
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200 and response.text == ""
+    assert elapsed < 2.6, f"ack took {elapsed:.2f}s"
+    [announcement] = bot.wait_for_response("in_channel", timeout=40)
+    [body] = bot.leadsquared.live_activities().values()
+    assert body["ProspectId"] == bot.lead_id

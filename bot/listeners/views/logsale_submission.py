@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
 
 from slack_bolt import Ack
@@ -22,9 +23,10 @@ from bot.slack_ui.modal import ModalContext, read_raw_sale
 
 log = logging.getLogger(__name__)
 
-# How long after the submission arrived the owner check may still be waited for; past it the
-# sale is accepted unchecked (LeadSquared's Create refuses a bad owner; Edit & retry fixes it).
-OWNER_CHECK_BUDGET = 2.0
+# How long after the submission arrived the lookups may still be waited for (Slack allows 3 s).
+# Past it the lead is resolved in the background, and the owner is not checked
+# (LeadSquared's Create refuses a bad owner; the salesperson gets Edit & retry).
+LOOKUP_BUDGET = 2.0
 
 SAVE_FAILED = (
     "I couldn't save this sale just now, so nothing was sent. Press Log sale again in a moment; "
@@ -58,16 +60,19 @@ def make_logsale_submission(services: Services):
         errors: dict[str, str] = {}
         lead = sale.lead
         if lead.prospect_id is None:
+            # An email or phone: up to two lookups. Bounded as a whole; a late answer still
+            # lands in the cache for the dispatcher and the next submission.
+            lookup = services.lookup_pool.submit(services.resolve_lead_quickly, lead.text)
             try:
-                lead = services.resolve_lead_quickly(lead.text)
+                lead = lookup.result(timeout=max(0.0, LOOKUP_BUDGET - (time.monotonic() - started)))
             except LeadNotResolved as error:
                 errors["lead"] = error.message
-            except LeadSquaredError as error:
+            except (LeadSquaredError, FutureTimeout) as error:
                 # Slow or busy LeadSquared: don't make the salesperson wait; the
                 # dispatcher resolves the lead and reports back if it can't.
-                log.info("lead lookup deferred to the background: %s", error.kind.value)
+                log.info("lead lookup deferred to the background: %s", getattr(error, "kind", "slow"))
         # Unknown or inactive -> inline error; slow or unreachable -> accepted unchecked.
-        if owner_check.verdict(OWNER_CHECK_BUDGET - (time.monotonic() - started)) is OwnerVerdict.UNKNOWN:
+        if owner_check.verdict(LOOKUP_BUDGET - (time.monotonic() - started)) is OwnerVerdict.UNKNOWN:
             errors["sales_owner"] = owner_error(sale.sales_owner_email)
         if errors:
             ack(response_action="errors", errors=errors)
