@@ -123,25 +123,10 @@ class Submission:
 
 
 @dataclass(frozen=True)
-class SaleRecord:
+class SaleRecord(Submission):
+    """A row of the outbox: the submission plus where its delivery stands."""
+
     id: int
-    submission_key: str
-    team_id: str
-    user_id: str
-    user_name: str
-    channel_id: str | None
-    response_url: str | None
-    user_tz: str
-    user_locale: str | None
-    raw: RawSale
-    lead_text: str
-    prospect_id: str | None
-    lead_label: str | None
-    product_sku: str
-    status: str
-    revenue: str
-    sales_owner_email: str
-    sales_date: str
     state: SaleState
     version: int
     attempts: int
@@ -154,7 +139,6 @@ class SaleRecord:
     last_error: str | None
     delay_notified: bool
     cancelled_by: str | None
-    created_at: float
     updated_at: float
 
     @classmethod

@@ -1,7 +1,7 @@
 from slack_bolt import App
 
-from bot.listeners.options.lead_search import make_lead_search
-from bot.listeners.options.product_search import make_product_search
+from bot.domain.search import typed_lead_choice, typed_product_choice
+from bot.listeners.options.search import make_search_options
 from bot.services import Services
 
 
@@ -10,5 +10,5 @@ def register(app: App, services: Services) -> None:
 
     Slack sends these to the options load URL (the same /slack/events); action_id = block_id.
     """
-    app.options("lead")(make_lead_search(services))
-    app.options("product_sku")(make_product_search(services))
+    app.options("lead")(make_search_options("lead", services.lead_search.search, typed_lead_choice))
+    app.options("product_sku")(make_search_options("product", services.product_search.search, typed_product_choice))

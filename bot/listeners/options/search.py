@@ -1,0 +1,40 @@
+"""Search as you type for the modal's lead and product fields (block_suggestion).
+
+Answers within Slack's 3 seconds whatever LeadSquared does: the lookups run on the
+services' lookup pool with a deadline (see bot.domain.search), never on Bolt's pool for
+longer than that. Leads read "First Last · email · phone" valued by ProspectId; products
+"SKU · Name" valued by SKU; the typed text comes first when it can be used as is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from slack_bolt import Ack
+from slack_sdk.models.blocks import Option
+
+from bot.domain.search import Choice
+
+log = logging.getLogger(__name__)
+
+
+def options_payload(choices: list[Choice]) -> list[dict]:
+    return [Option(text=c.label, value=c.value).to_dict() for c in choices]
+
+
+def make_search_options(what: str, search: Callable[[str], list[Choice]], typed_choice: Callable[[str], Choice | None]):
+    def handle_search_options(ack: Ack, payload: dict) -> None:
+        typed = str(payload.get("value") or "")
+        started = time.monotonic()
+        try:
+            choices = search(typed)
+        except Exception:
+            log.exception("%s search failed", what)
+            fallback = typed_choice(typed)
+            choices = [fallback] if fallback else []
+        ack(options=options_payload(choices))
+        log.debug("%s search answered %d options in %d ms", what, len(choices), (time.monotonic() - started) * 1000)
+
+    return handle_search_options
