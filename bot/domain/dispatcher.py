@@ -23,7 +23,7 @@ import time
 from datetime import datetime, timezone
 from typing import Protocol
 
-from bot.domain.errors import ErrorKind, LeadSquaredError, explain
+from bot.domain.errors import ErrorKind, LeadSquaredError, explain, explain_delay
 from bot.domain.leads import LeadNotResolved, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient, find_matching_activity
 from bot.domain.outbox import DuplicateActivity, Outbox, SaleRecord, SaleState
@@ -50,13 +50,6 @@ def backoff_seconds(transient_failures: int) -> float:
     """5, 10, 20, 40, 60, 60 … with a little jitter downwards, so retries spread out."""
     base = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** max(0, transient_failures - 1))
     return base * random.uniform(0.8, 1.0)
-
-
-DELAY_TEXT = {
-    ErrorKind.RATE_LIMITED: "LeadSquared is busy (too many requests for your account right now).",
-    ErrorKind.UNREACHABLE: "I can't reach LeadSquared right now.",
-    ErrorKind.AMBIGUOUS: "LeadSquared didn't answer in time, so I'm checking whether the sale arrived.",
-}
 
 
 class Dispatcher:
@@ -191,7 +184,7 @@ class Dispatcher:
         failures = record.attempts
         at = now + backoff_seconds(failures)
         log.info("sale %s: %s; retrying in %.0f s", record.id, error.kind.value, at - now)
-        delay_text = DELAY_TEXT.get(error.kind, explanation)
+        delay_text = explain_delay(error)
         if self.outbox.retry_later(
             record, at, maybe_posted=maybe_posted, error_kind=error.kind.value, last_error=delay_text
         ) and self.outbox.mark_delay_notified(record.id):

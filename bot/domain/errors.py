@@ -383,6 +383,18 @@ def explain(err: LeadSquaredError) -> str:
     )
 
 
+_DELAY_TEXT = {
+    ErrorKind.RATE_LIMITED: "LeadSquared is busy (too many requests for your account right now).",
+    ErrorKind.UNREACHABLE: "I can't reach LeadSquared right now.",
+    ErrorKind.AMBIGUOUS: "LeadSquared didn't answer in time, so I'm checking whether the sale arrived.",
+}
+
+
+def explain_delay(err: LeadSquaredError) -> str:
+    """For a transient failure the sale is queued and retried: why it is late, in plain words."""
+    return _DELAY_TEXT.get(err.kind) or explain(err)
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?", "…")) else text + "."
