@@ -119,7 +119,7 @@ def test_three_workers_on_postgres_post_each_sale_once_within_the_shared_limit(s
             rejected = [c for c in lsq.calls if c.status == 429]
             assert len(rejected) <= 1
             # 30 calls at 10 per 2 s: the floor is 4 s; far slower means workers starved each other.
-            assert elapsed < 15
+            assert elapsed < 30
             posted_by = {line.split()[3] for line in server.logs().splitlines() if "posted to LeadSquared" in line}
             assert len(posted_by) >= 2, "one worker did all the work"
         finally:

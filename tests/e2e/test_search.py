@@ -11,6 +11,10 @@ from tests.e2e.conftest import SIGNING_SECRET, USER
 QUICK = "GetByQuickSearch"
 CREATE = "SalesActivity.svc/Create"
 
+# Functional deadline, not a benchmark: Slack drops an answer after 3 s; LeadSquared takes 3 s a call
+# in these tests, so only an answer that did not wait for it can come in under this.
+SLACK_LIMIT = 3.0
+
 
 def suggest(bot, block_id: str, typed: str) -> tuple[list[dict], float]:
     """Type ``typed`` into the modal's ``block_id`` select; the options Slack would show, and how
@@ -61,11 +65,11 @@ def test_a_cold_search_with_a_slow_leadsquared_answers_in_time_with_the_typed_te
     bot.leadsquared.delay = 3
     options, elapsed = suggest(bot, "lead", "asha@buyer.in")
     print(f"cold search, LeadSquared delay 3 s: answered in {elapsed * 1000:.0f} ms")
-    assert elapsed < 2.5
+    assert elapsed < SLACK_LIMIT
     assert shown(options) == [("Use “asha@buyer.in”", "asha@buyer.in")]
     # A ProspectId typed or pasted works the same way.
     options, elapsed = suggest(bot, "lead", bot.lead_id)
-    assert elapsed < 2.5 and shown(options)[0][1] == bot.lead_id
+    assert elapsed < SLACK_LIMIT and shown(options)[0][1] == bot.lead_id
 
 
 def test_a_repeated_search_is_answered_from_the_cache(bot):
@@ -93,7 +97,7 @@ def test_a_slow_product_search_answers_in_time_with_the_typed_sku(bot):
     bot.leadsquared.delay = 3
     options, elapsed = suggest(bot, "product_sku", "SKU-NEW")
     print(f"cold product search, LeadSquared delay 3 s: answered in {elapsed * 1000:.0f} ms")
-    assert elapsed < 2.5 and shown(options) == [("Use “SKU-NEW”", "SKU-NEW")]
+    assert elapsed < SLACK_LIMIT and shown(options) == [("Use “SKU-NEW”", "SKU-NEW")]
 
 
 def test_an_unknown_or_inactive_sales_owner_is_an_inline_error_naming_the_address(bot):
@@ -123,7 +127,7 @@ def test_a_slow_leadsquared_does_not_hold_up_the_owner_check(bot):
     elapsed = time.monotonic() - started
     print(f"submission with LeadSquared delay 3 s: acked in {elapsed * 1000:.0f} ms")
     assert response.status_code == 200 and response.text == ""  # accepted unchecked
-    assert elapsed < 2.5
+    assert elapsed < SLACK_LIMIT
     bot.wait_for_response("in_channel", timeout=30)
     assert len(bot.leadsquared.live_activities()) == 1
 
