@@ -13,9 +13,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.config import Settings
 from bot.domain.dispatcher import Dispatcher
-from bot.domain.leads import LeadNotResolved, resolve_lead
+from bot.domain.leads import LeadNotResolved, lead_kind, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient
-from bot.domain.model import LeadRef
+from bot.domain.model import LeadRef, RawSale
 from bot.domain.outbox import Outbox, make_engine
 from bot.domain.rate_limit import SharedRateLimiter
 from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
@@ -24,15 +24,15 @@ from bot.slack_ui.users import SlackUser, UserDirectory
 
 log = logging.getLogger(__name__)
 
-# Time LeadSquared may take inside Slack's 3-second ack window (lookups while validating).
-ACK_PATH_TIMEOUT = (1.0, 1.5)
-ACK_PATH_LIMITER_WAIT = 0.3
-# Search as you type: a keystroke never queues for the rate limiter (it gets cached or
-# partial results instead); an answer arriving after the 2-second deadline still fills the
-# cache for the next keystroke, so the read timeout is longer than the deadline.
-SEARCH_TIMEOUT = (1.0, 4.0)
+# Lookups made for a Slack request (search, owner check, the lead at submission) run on the
+# lookup pool; the request waits for them only as long as Slack's 3 seconds allow. The call
+# itself may take longer: a late answer still fills the cache for the next keystroke or
+# submission, which is what keeps a slow LeadSquared from slowing every ack.
+LOOKUP_TIMEOUT = (2.0, 10.0)
+LOOKUP_LIMITER_WAIT = 0.3
+# A keystroke never queues for the rate limiter: it gets cached or partial results instead.
 SEARCH_LIMITER_WAIT = 0.0
-LOOKUP_THREADS = 8
+LOOKUP_THREADS = 16
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Services:
     outbox: Outbox
     rate_limiter: SharedRateLimiter
     leadsquared: LeadSquaredClient  # background: waits for the limiter, long timeouts
-    leadsquared_quick: LeadSquaredClient  # inside an ack: gives up fast
+    leadsquared_lookups: LeadSquaredClient  # for Slack requests: on the lookup pool, barely waits for the limiter
     dispatcher: Dispatcher
     # Short jobs started by a click after its ack (Undo); never Bolt's listener pool.
     background: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "logsale-bg"))
@@ -62,13 +62,13 @@ class Services:
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        search_client = self.leadsquared.with_options(timeout=SEARCH_TIMEOUT, max_wait=SEARCH_LIMITER_WAIT)
+        search_client = self.leadsquared_lookups.with_options(max_wait=SEARCH_LIMITER_WAIT)
         if self.lead_search is None:
             self.lead_search = LeadSearch(search_client, self.lookup_pool)
         if self.product_search is None:
             self.product_search = ProductSearch(search_client, self.lookup_pool, on_found=self.remember_products)
         if self.owner_check is None:
-            self.owner_check = OwnerCheck(self.leadsquared_quick, self.lookup_pool)
+            self.owner_check = OwnerCheck(self.leadsquared_lookups, self.lookup_pool)
 
     @classmethod
     def build(cls, settings: Settings, *, start_dispatcher: bool = True) -> Services:
@@ -85,7 +85,7 @@ class Services:
             rate_limiter=limiter,
             timeout=(5.0, settings.leadsquared_timeout),
         )
-        quick = leadsquared.with_options(timeout=ACK_PATH_TIMEOUT, max_wait=ACK_PATH_LIMITER_WAIT)
+        lookups = leadsquared.with_options(timeout=LOOKUP_TIMEOUT, max_wait=LOOKUP_LIMITER_WAIT)
         dispatcher = Dispatcher(
             outbox,
             leadsquared,
@@ -103,7 +103,7 @@ class Services:
             outbox=outbox,
             rate_limiter=limiter,
             leadsquared=leadsquared,
-            leadsquared_quick=quick,
+            leadsquared_lookups=lookups,
             dispatcher=dispatcher,
         )
         if start_dispatcher:
@@ -142,20 +142,30 @@ class Services:
                 if sku:
                     self.product_cache[sku] = str(product.get("Name") or "")
 
-    # --- lead lookups inside an ack ---------------------------------------------------
+    # --- lookups for Slack requests ----------------------------------------------------
 
-    def resolve_lead_quickly(self, text: str) -> LeadRef:
-        """Resolve with the short-deadline client, cached (LeadSquared advises caching
-        ProspectIDs). Raises LeadNotResolved or LeadSquaredError like resolve_lead."""
+    def resolve_lead_cached(self, text: str) -> LeadRef:
+        """resolve_lead through the lookup client, cached (LeadSquared advises caching
+        ProspectIDs). Raises LeadNotResolved or LeadSquaredError like resolve_lead.
+        Run it on lookup_pool and bound the wait: the call itself may outlast the ack."""
         key = text.strip().lower()
         with self._cache_lock:
             cached = self.lead_cache.get(key)
         if cached is not None:
             return cached
-        lead = resolve_lead(text, self.leadsquared_quick)
+        lead = resolve_lead(text, self.leadsquared_lookups)
         with self._cache_lock:
             self.lead_cache[key] = lead
         return lead
+
+    def prewarm(self, prefill: RawSale) -> None:
+        """The modal just opened: look up its owner (and a typed email/phone lead) now, so
+        the submission's checks are answered from the cache instead of inside its ack."""
+        if prefill.sales_owner:
+            self.owner_check.start(prefill.sales_owner)
+        if lead_kind(prefill.lead.strip()) in ("email", "phone"):
+            future = self.lookup_pool.submit(self.resolve_lead_cached, prefill.lead)
+            future.add_done_callback(lambda f: f.exception())  # outcome lands in the cache
 
 
 __all__ = ["Services", "LeadNotResolved"]

@@ -54,6 +54,7 @@ def open_logsale_modal(
             except SlackApiError as error:
                 # hash_conflict: the user already changed the form; their typing wins.
                 log.info("views.update skipped: %s", error.response.get("error"))
+    services.prewarm(prefill)
     return True
 
 

@@ -62,7 +62,7 @@ def make_logsale_submission(services: Services):
         if lead.prospect_id is None:
             # An email or phone: up to two lookups. Bounded as a whole; a late answer still
             # lands in the cache for the dispatcher and the next submission.
-            lookup = services.lookup_pool.submit(services.resolve_lead_quickly, lead.text)
+            lookup = services.lookup_pool.submit(services.resolve_lead_cached, lead.text)
             try:
                 lead = lookup.result(timeout=max(0.0, LOOKUP_BUDGET - (time.monotonic() - started)))
             except LeadNotResolved as error:
