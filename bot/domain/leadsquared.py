@@ -21,51 +21,16 @@ import time
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import requests
 
 from bot.domain.errors import ErrorKind, LeadSquaredError, classify_exception, classify_response
+from bot.domain.hosts import base_url_from_host  # noqa: F401 - part of this module's API
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/v2/"
-_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$")
 _KEY_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: safe in an HTTP header
-
-
-def base_url_from_host(host: str) -> str:
-    """``api-in21.leadsquared.com`` -> ``https://api-in21.leadsquared.com``.
-
-    A full URL is kept, minus a trailing slash; ``http://`` only for 127.x/localhost (stand-ins).
-    Raises ValueError for anything else (spaces, empty, a path, a query string, credentials).
-    """
-    if not isinstance(host, str):
-        raise ValueError("LeadSquared host must be a string")
-    text = host.strip()
-    if not text or any(c.isspace() for c in text):
-        raise ValueError("LeadSquared host must be a host name like api-in21.leadsquared.com")
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https"):
-        raise ValueError("LeadSquared host must use https")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
-        raise ValueError("LeadSquared host must be just a host name, without a path or query")
-    if not parts.netloc or not _HOST_RE.match(parts.netloc):
-        raise ValueError("LeadSquared host must be a host name like api-in21.leadsquared.com")
-    try:
-        parts.port  # noqa: B018 - validates the port range
-    except ValueError:
-        raise ValueError("LeadSquared host has an invalid port") from None
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
-        # The keys travel in headers: plain HTTP would put them on the wire in clear text.
-        raise ValueError("LeadSquared host must use https (plain http only for 127.0.0.1/localhost stand-ins)")
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _is_loopback(hostname: str) -> bool:
-    return hostname == "localhost" or hostname.startswith("127.")
 
 
 class RateLimiter(Protocol):
