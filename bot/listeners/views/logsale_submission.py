@@ -23,10 +23,12 @@ from bot.slack_ui.modal import ModalContext, read_raw_sale
 
 log = logging.getLogger(__name__)
 
-# How long after the submission arrived the lookups may still be waited for (Slack allows 3 s).
-# Past it the lead is resolved in the background, and the owner is not checked
-# (LeadSquared's Create refuses a bad owner; the salesperson gets Edit & retry).
-LOOKUP_BUDGET = 2.0
+# How long after the submission arrived the lookups may still be waited for. Slack allows 3 s,
+# but under a burst a request also queues for a thread before it gets here: 1 s keeps the
+# whole ack inside the window. Past it the lead is resolved in the background, and the owner
+# is not checked (LeadSquared's Create refuses a bad owner; the salesperson gets Edit & retry).
+# Usually both answers are cached already: the modal's opening looked them up (prewarm).
+LOOKUP_BUDGET = 1.0
 
 SAVE_FAILED = (
     "I couldn't save this sale just now, so nothing was sent. Press Log sale again in a moment; "
