@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -14,6 +17,15 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _die_with_parent() -> None:
+    # Linux: SIGTERM the server when the process that started it dies (gunicorn's workers
+    # follow their master). Elsewhere this is a no-op and teardown stops the server.
+    # Linux counts the *thread* that started it as the parent: call start_server from a
+    # thread that outlives the server (the main thread, as pytest fixtures do).
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -64,16 +76,16 @@ def start_server(env: dict[str, str], log_path: Path, *, port: int | None = None
     full_env.setdefault("WEB_CONCURRENCY", "1")
     # The Procfile's command, run from this venv (its bin/ first on PATH), like a dyno would.
     full_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full_env.get('PATH', '')}"
-    command = procfile_web_command().replace("$PORT", str(port))
+    command = shlex.split(procfile_web_command().replace("$PORT", str(port)))
     log_file = open(log_path, "ab")  # noqa: SIM115 - owned by the child
     process = subprocess.Popen(
         command,
-        shell=True,
         cwd=ROOT,
         env=full_env,
         stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, so kill9 reaches the workers too
+        preexec_fn=_die_with_parent,  # a test run that is killed leaves no server behind
     )
     server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path)
     deadline = time.time() + timeout
