@@ -17,7 +17,7 @@ from bot.domain.leads import LeadNotResolved, lead_kind, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient
 from bot.domain.model import LeadRef, RawSale
 from bot.domain.outbox import Outbox, make_engine
-from bot.domain.rate_limit import SharedRateLimiter
+from bot.domain.rate_limit import SalesFirstLimiter, SharedRateLimiter
 from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
 from bot.slack_ui.notifier import SlackNotifier
 from bot.slack_ui.users import SlackUser, UserDirectory
@@ -85,7 +85,11 @@ class Services:
             rate_limiter=limiter,
             timeout=(5.0, settings.leadsquared_timeout),
         )
-        lookups = leadsquared.with_options(timeout=LOOKUP_TIMEOUT, max_wait=LOOKUP_LIMITER_WAIT)
+        lookups = leadsquared.with_options(
+            timeout=LOOKUP_TIMEOUT,
+            max_wait=LOOKUP_LIMITER_WAIT,
+            rate_limiter=SalesFirstLimiter(limiter, outbox.has_backlog),
+        )
         dispatcher = Dispatcher(
             outbox,
             leadsquared,

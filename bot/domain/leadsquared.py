@@ -66,13 +66,21 @@ class LeadSquaredClient:
     def __repr__(self) -> str:
         return f"LeadSquaredClient(base_url={self.base_url!r})"
 
-    def with_options(self, *, timeout: tuple[float, float] | None = None, max_wait: float | None = None):
-        """A shallow copy sharing the session and the limiter (e.g. short limits for the 3-second ack)."""
+    def with_options(
+        self,
+        *,
+        timeout: tuple[float, float] | None = None,
+        max_wait: float | None = None,
+        rate_limiter: RateLimiter | None = None,
+    ):
+        """A shallow copy sharing the session (and the limiter unless another is given)."""
         other = copy.copy(self)
         if timeout is not None:
             other.timeout = timeout
         if max_wait is not None:
             other.max_wait = max_wait
+        if rate_limiter is not None:
+            other.rate_limiter = rate_limiter
         return other
 
     # ------------------------------------------------------------------ transport

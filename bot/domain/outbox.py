@@ -244,6 +244,16 @@ class Outbox:
         with self.engine.connect() as conn:
             return frozenset(str(i) for (i,) in conn.execute(query))
 
+    def has_backlog(self, now: float | None = None) -> bool:
+        """Is any sale due or being posted right now (i.e. waiting for LeadSquared calls)?"""
+        now = time.time() if now is None else now
+        busy = or_(
+            and_(sales.c.state == SaleState.PENDING.value, sales.c.next_attempt_at <= now),
+            sales.c.state == SaleState.POSTING.value,
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(select(sales.c.id).where(busy).limit(1)).first() is not None
+
     def count_by_state(self) -> dict[str, int]:
         from sqlalchemy import func
 

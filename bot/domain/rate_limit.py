@@ -39,7 +39,7 @@ class SharedRateLimiter:
         seconds: float,
         *,
         name: str = "leadsquared",
-        margin: float = 0.2,
+        margin: float = 0.3,
         clock=time.time,
         sleep=time.sleep,
     ):
@@ -121,3 +121,24 @@ class SharedRateLimiter:
                 )
             if result.rowcount == 1:
                 return
+
+
+class SalesFirstLimiter:
+    """The shared limit as seen by lookups (search, owner check, lead at submission).
+
+    Sales come first: while any sale is waiting to be posted, lookups get no slot (the
+    caller then answers from its cache, or without the check) instead of taking calls a
+    burst of sales needs. Otherwise it is the shared limiter itself.
+    """
+
+    def __init__(self, limiter: SharedRateLimiter, has_backlog):
+        self.limiter = limiter
+        self._has_backlog = has_backlog
+
+    def acquire(self, max_wait: float | None = None) -> bool:
+        if self._has_backlog():
+            return False
+        return self.limiter.acquire(max_wait)
+
+    def saturate(self) -> None:
+        self.limiter.saturate()

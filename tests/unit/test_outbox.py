@@ -175,3 +175,22 @@ def test_saturate_pauses_everyone_for_a_window(database_url):
     limiter = SharedRateLimiter(outbox.engine, 25, 5.0, margin=0.0, clock=clock.time, sleep=clock.sleep)
     limiter.saturate()
     assert limiter.try_acquire() == 5.0
+
+
+def test_lookups_yield_to_waiting_sales(database_url):
+    from bot.domain.rate_limit import SalesFirstLimiter
+
+    outbox = Outbox.from_url(database_url)
+    limiter = SharedRateLimiter(outbox.engine, 25, 5.0)
+    lookups = SalesFirstLimiter(limiter, outbox.has_backlog)
+    assert lookups.acquire(max_wait=0)  # nothing queued: lookups share the limit
+    record, _ = outbox.enqueue(make_submission())
+    assert outbox.has_backlog()
+    assert not lookups.acquire(max_wait=0)  # a sale is waiting: it gets the calls
+    claimed = outbox.claim_next("w", lease_seconds=60)
+    assert not lookups.acquire(max_wait=0)  # ...also while it is being posted
+    outbox.finish(claimed, SaleState.DONE, leadsquared_id="A1")
+    assert lookups.acquire(max_wait=0)
+    # A sale waiting out a back-off isn't due: lookups may go meanwhile.
+    outbox.enqueue(make_submission("T1:later", created_at=time.time() + 60))
+    assert lookups.acquire(max_wait=0)
