@@ -1,0 +1,35 @@
+"""The memory and start-up baseline: a bare Bolt app with one no-op /logsale, Bolt's defaults.
+
+gunicorn -c python:bench.gunicorn_conf bench.bare_app:application
+"""
+
+from __future__ import annotations
+
+import os
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+app = App(
+    signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+    client=WebClient(
+        token=os.environ["SLACK_BOT_TOKEN"],
+        base_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
+    ),
+)
+
+
+@app.command("/logsale")
+def noop(ack):
+    ack()
+
+
+_slack = SlackRequestHandler(app)
+
+
+def application(environ, start_response):
+    if environ.get("PATH_INFO") == "/healthz":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok\n"]
+    return _slack(environ, start_response)
