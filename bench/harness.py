@@ -28,6 +28,7 @@ import requests
 from tests import slack_requests as sr
 from tests.e2e import server as e2e_server
 from tests.e2e.server import ROOT, ServerProcess, free_port, start_server
+from tests.postgres import POSTGRES_URL, fresh_schema_url, postgres_problem  # noqa: F401 - used by run.py
 from tests.standins.leadsquared import LeadSquaredStandIn
 from tests.standins.slack import SlackStandIn
 
@@ -36,7 +37,6 @@ BOT_TOKEN = "xoxb-bench-bot-token-42"
 ACCESS_KEY = "u$r-bench-access-key-9f2"
 SECRET_KEY = "bench-secret-key-77ad01"
 CHANNEL = "C0BENCH"
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUEST_TIMEOUT = 10.0  # seconds; Slack itself gives up after 3
 
 KINDS = {
@@ -92,20 +92,6 @@ def start_standins(*, users: int, leadsquared_delay: float = 0.0, search_leads: 
 # --------------------------------------------------------------------------- databases
 
 
-def postgres_problem() -> str | None:
-    """None when PostgreSQL answers, else why not (one line)."""
-    from sqlalchemy import create_engine, text
-
-    try:
-        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as error:
-        return f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
-
-
 @contextlib.contextmanager
 def database(kind: str, workdir: Path) -> Iterator[str]:
     """A fresh database URL: a new SQLite file, or a new PostgreSQL schema (as tests/conftest.py does)."""
@@ -113,19 +99,8 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
         path = workdir / f"logsale-{uuid.uuid4().hex[:8]}.db"
         yield f"sqlite:///{path}"
         return
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema_url("bench") as url:
+        yield url
 
 
 # --------------------------------------------------------------------------- servers

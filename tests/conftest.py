@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.postgres import POSTGRES_URL, fresh_schema_url, postgres_problem
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def _postgres_reachable() -> str | None:
-    try:
-        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as error:  # report why, briefly
-        return f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
 
 
 @pytest.fixture(scope="session")
 def postgres_available() -> None:
-    problem = _postgres_reachable()
+    problem = postgres_problem()
     if problem:
         if IN_CI:
             pytest.fail(f"CI=true but PostgreSQL at {POSTGRES_URL} is unreachable ({problem})")
@@ -34,16 +22,9 @@ def postgres_available() -> None:
 
 @pytest.fixture
 def postgres_url(postgres_available):
-    """A fresh schema per test, selected through libpq's options (works for subprocesses too)."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    """A fresh schema per test."""
+    with fresh_schema_url() as url:
+        yield url
 
 
 @pytest.fixture
