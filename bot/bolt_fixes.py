@@ -17,8 +17,6 @@ from urllib.parse import parse_qsl
 import slack_bolt.request.request as bolt_request_module
 from slack_bolt.request import internals
 
-_original_parse_body = internals.parse_body
-
 
 def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
     if not body:

@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.config import Settings
 from bot.domain.dispatcher import Dispatcher
-from bot.domain.leads import LeadNotResolved, lead_kind, resolve_lead
+from bot.domain.leads import lead_kind, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient
 from bot.domain.model import LeadRef, RawSale
 from bot.domain.outbox import Outbox, make_engine
@@ -170,6 +170,3 @@ class Services:
         if lead_kind(prefill.lead.strip()) in ("email", "phone"):
             future = self.lookup_pool.submit(self.resolve_lead_cached, prefill.lead)
             future.add_done_callback(lambda f: f.exception())  # outcome lands in the cache
-
-
-__all__ = ["Services", "LeadNotResolved"]

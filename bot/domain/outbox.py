@@ -261,20 +261,6 @@ class Outbox:
         with self.engine.connect() as conn:
             return {state: n for state, n in conn.execute(query)}
 
-    def next_due_at(self) -> float | None:
-        """Earliest time a pending row, or a posting row whose lease runs out, is due."""
-        from sqlalchemy import func
-
-        with self.engine.connect() as conn:
-            pending = conn.execute(
-                select(func.min(sales.c.next_attempt_at)).where(sales.c.state == SaleState.PENDING.value)
-            ).scalar()
-            leased = conn.execute(
-                select(func.min(sales.c.lease_until)).where(sales.c.state == SaleState.POSTING.value)
-            ).scalar()
-        times = [t for t in (pending, leased) if t is not None]
-        return min(times) if times else None
-
     # --- the dispatcher's moves ---------------------------------------------------
 
     def claim_next(self, worker_id: str, *, lease_seconds: float, now: float | None = None) -> SaleRecord | None:

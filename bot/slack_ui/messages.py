@@ -76,14 +76,7 @@ def posted_message(record: SaleRecord) -> dict:
         ContextBlock(elements=[MarkdownTextObject(text=f"LeadSquared Id: `{escape(record.leadsquared_id)}`")]),
         ActionsBlock(
             block_id="logsale_posted",
-            elements=[
-                ButtonElement(
-                    action_id=UNDO_ACTION,
-                    text="Undo",
-                    value=str(record.id),
-                    confirm=None,
-                )
-            ],
+            elements=[ButtonElement(action_id=UNDO_ACTION, text="Undo", value=str(record.id))],
         ),
     ]
     # The fallback text is mrkdwn too (notifications, old clients): escape it like the blocks.

@@ -86,7 +86,6 @@ def test_retry_later_waits_until_due(database_url):
     record = outbox.claim_next("w", lease_seconds=60, now=now)
     assert outbox.retry_later(record, now + 30, error_kind="rate_limited", last_error="busy")
     assert outbox.claim_next("w", lease_seconds=60, now=now + 29) is None
-    assert abs(outbox.next_due_at() - (now + 30)) < 0.01
     again = outbox.claim_next("w", lease_seconds=60, now=now + 31)
     assert again.id == record.id and again.error_kind == "rate_limited"
 
