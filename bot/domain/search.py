@@ -250,7 +250,28 @@ def _prospect_id(record: dict) -> str:
     return _text(record.get("ProspectID") or record.get("ProspectId") or record.get("Id"))
 
 
-class LeadSearch:
+class _CachedSearch:
+    """What both searches share: a client, a deadline and cached lookups on the pool."""
+
+    def __init__(
+        self,
+        client: LeadSquaredClient,
+        pool: ThreadPoolExecutor,
+        *,
+        ttl: float,
+        negative_ttl: float,
+        deadline: float = SEARCH_DEADLINE,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.deadline = deadline
+        self.timer = timer
+        self.lookups = CachedLookups(
+            pool, ttl, negative_ttl, timer=timer, rate_limiter=getattr(client, "rate_limiter", None)
+        )
+
+
+class LeadSearch(_CachedSearch):
     """Leads matching what was typed: by email, phone, ProspectId or quick search (name, …)."""
 
     def __init__(
@@ -260,17 +281,11 @@ class LeadSearch:
         *,
         ttl: float = 300,
         negative_ttl: float = 30,
-        deadline: float = SEARCH_DEADLINE,
         default_country_code: str = "91",
-        timer: Callable[[], float] = time.monotonic,
+        **options,
     ) -> None:
-        self.client = client
-        self.deadline = deadline
+        super().__init__(client, pool, ttl=ttl, negative_ttl=negative_ttl, **options)
         self.default_country_code = default_country_code
-        self.timer = timer
-        self.lookups = CachedLookups(
-            pool, ttl, negative_ttl, timer=timer, rate_limiter=getattr(client, "rate_limiter", None)
-        )
 
     def search(self, text: str, *, deadline: float | None = None) -> list[Choice]:
         """Options for ``text``: the typed text itself first (when it is an email, a phone or
@@ -339,7 +354,7 @@ def product_option_label(product: dict) -> str:
     return clip(sku if not name or name.lower() == sku.lower() else f"{sku}{SEPARATOR}{name}")
 
 
-class ProductSearch:
+class ProductSearch(_CachedSearch):
     """Products matching what was typed (SalesActivity.svc/RetrieveProducts), valued by SKU."""
 
     def __init__(
@@ -349,17 +364,11 @@ class ProductSearch:
         *,
         ttl: float = 3600,
         negative_ttl: float = 60,
-        deadline: float = SEARCH_DEADLINE,
         on_found: Callable[[list[dict]], None] | None = None,
-        timer: Callable[[], float] = time.monotonic,
+        **options,
     ) -> None:
-        self.client = client
-        self.deadline = deadline
+        super().__init__(client, pool, ttl=ttl, negative_ttl=negative_ttl, **options)
         self.on_found = on_found
-        self.timer = timer
-        self.lookups = CachedLookups(
-            pool, ttl, negative_ttl, timer=timer, rate_limiter=getattr(client, "rate_limiter", None)
-        )
 
     def search(self, text: str, *, deadline: float | None = None) -> list[Choice]:
         """The typed SKU first (unless a product has that SKU), then each product found, valued by SKU."""

@@ -49,6 +49,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.standins.background_server import BackgroundServer
+
 FAILURE_MODES = (
     "auth_401",
     "mx_500",
@@ -197,8 +199,7 @@ class LeadSquaredStandIn:
         self._activity_times: dict[str, float] = {}  # ProspectID -> last activity (for phone lookups)
         self._activity_created: dict[str, float] = {}
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: BackgroundServer | None = None
         self._clock = 0  # monotonic counter for "latest" ordering
 
     # ------------------------------------------------------------------ lifecycle
@@ -215,24 +216,16 @@ class LeadSquaredStandIn:
         server.daemon_threads = True
         server.block_on_close = False
         server.handle_error = lambda request, client_address: None  # dropped sockets are expected
-        self._server = server
         self._stopping.clear()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="lsq-standin"
-        )
-        self._thread.start()
+        self._server = BackgroundServer(server, "lsq-standin")
+        self.url = f"http://127.0.0.1:{self._server.port}"
         return self
 
     def stop(self) -> None:
         self._stopping.set()  # wakes handlers sleeping in delay / slow_after_create
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+            server.stop()
 
     def __enter__(self) -> LeadSquaredStandIn:
         return self.start()

@@ -39,6 +39,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+from tests.standins.background_server import BackgroundServer
+
 TEAM_ID = "T0TEST"
 TEAM_NAME = "Acme"
 TEAM_DOMAIN = "acme"
@@ -193,8 +195,7 @@ class SlackStandIn:
         self._seq = 0
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: BackgroundServer | None = None
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "api.test": self._api_test,
             "auth.test": self._auth_test,
@@ -216,21 +217,13 @@ class SlackStandIn:
             return self
         server = _Server(("127.0.0.1", 0), _Handler)
         server.standin = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-standin", daemon=True
-        )
-        self._thread.start()
+        self._server = BackgroundServer(server, "slack-standin")
         return self
 
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+            server.stop()
 
     def __enter__(self) -> SlackStandIn:
         return self.start()
@@ -242,7 +235,7 @@ class SlackStandIn:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("SlackStandIn is not started; call start() or use it as a context manager")
-        return self._server.server_address[1]
+        return self._server.port
 
     @property
     def base_url(self) -> str:
