@@ -179,7 +179,7 @@ def _person(option_text: str) -> str:
     if emails and emails[-1] > 0:
         at = emails[-1]
         return f"{SEPARATOR.join(parts[:at])} ({parts[at]})"
-    if len(parts) > 1 and lead_kind(parts[-1]) == "phone":
+    if not emails and len(parts) > 1 and lead_kind(parts[-1]) == "phone":
         return f"{SEPARATOR.join(parts[:-1])} ({parts[-1]})"
     return option_text
 
