@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.config import Settings
+from bot.domain.currency import CurrencyCache
 from bot.domain.dispatcher import Dispatcher
 from bot.domain.leads import lead_kind, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient
@@ -19,6 +20,7 @@ from bot.domain.model import LeadRef, RawSale
 from bot.domain.outbox import Outbox, make_engine
 from bot.domain.rate_limit import SalesFirstLimiter, SharedRateLimiter
 from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
+from bot.slack_ui import messages
 from bot.slack_ui.notifier import SlackNotifier
 from bot.slack_ui.users import SlackUser, UserDirectory
 
@@ -59,6 +61,8 @@ class Services:
     lead_search: LeadSearch | None = None  # built from `leadsquared` when not given
     product_search: ProductSearch | None = None
     owner_check: OwnerCheck | None = None
+    # The account's currency symbol for revenue in messages; fetched on `background`, never waited for.
+    currency: CurrencyCache | None = None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -69,6 +73,8 @@ class Services:
             self.product_search = ProductSearch(search_client, self.lookup_pool, on_found=self.remember_products)
         if self.owner_check is None:
             self.owner_check = OwnerCheck(self.leadsquared_lookups, self.lookup_pool)
+        if self.currency is None:
+            self.currency = CurrencyCache(self.leadsquared_lookups.retrieve_setting, self.background)
 
     @classmethod
     def build(cls, settings: Settings, *, start_dispatcher: bool = True) -> Services:
@@ -112,6 +118,8 @@ class Services:
         )
         if start_dispatcher:
             dispatcher.start()
+            messages.use_currency(services.currency.current)
+            services.currency.refresh_soon()
         return services
 
     # --- who may do what ------------------------------------------------------------

@@ -173,6 +173,14 @@ class LeadSquaredClient:
             return
         raise LeadSquaredError(ErrorKind.AMBIGUOUS, detail="LeadSquared's answer to Cancel was not understood")
 
+    def retrieve_setting(self) -> dict:
+        """GET SalesActivity.svc/RetrieveSetting: the account's sales activity settings
+        (``DefaultCurrencySymbol``, ``DefaultCurrencyAbbreviation``, the ``Fields``)."""
+        data = self._call("GET", "SalesActivity.svc/RetrieveSetting")
+        if not isinstance(data, dict):
+            raise LeadSquaredError(ErrorKind.AMBIGUOUS, detail="LeadSquared's settings answer was not understood")
+        return data
+
     # ------------------------------------------------------------------ leads
 
     def leads_by_email(self, email: str) -> list[dict]:

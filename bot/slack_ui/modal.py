@@ -29,6 +29,8 @@ from bot.domain.validation import parse_revenue
 CALLBACK_ID = "logsale"
 BLOCK_IDS = ("lead", "product_sku", "status", "revenue", "sales_owner", "sales_date")
 MAX_METADATA = 3000
+# Slack caps an option's text at 75 characters; anything longer did not come from Slack.
+MAX_LABEL = 200
 
 
 @dataclass(frozen=True)
@@ -73,13 +75,15 @@ def build_logsale_modal(
         InputBlock(
             block_id="lead",
             label="Lead (who bought)",
-            element=_lead_element(prefill.lead, lead_option_label, search_enabled),
+            element=_lead_element(prefill.lead, prefill.lead_label or lead_option_label, search_enabled),
             hint="Search by name, email or phone — or paste the LeadSquared ProspectId.",
         ),
         InputBlock(
             block_id="product_sku",
             label="Product SKU",
-            element=_product_element(prefill.product_sku, product_option_label, search_enabled),
+            element=_product_element(
+                prefill.product_sku, prefill.product_label or product_option_label, search_enabled
+            ),
         ),
         InputBlock(
             block_id="status",
@@ -179,7 +183,9 @@ def read_raw_sale(view: dict) -> RawSale:
     """What the user typed, from view.state.values, as plain strings.
 
     Read as plain dicts: slack_sdk's ViewState model can't parse every element type.
-    Anything missing or oddly shaped reads as "" and the validator explains it.
+    Anything missing or oddly shaped reads as "" and the validator explains it. For the
+    search fields, the picked option's text ("Priya Shah · priya@…") is kept too, so the
+    channel is told who, not a bare ProspectId.
     """
     state = view.get("state") if isinstance(view, dict) else None
     values = state.get("values") if isinstance(state, dict) else None
@@ -188,15 +194,34 @@ def read_raw_sale(view: dict) -> RawSale:
     fields = {}
     for block_id in BLOCK_IDS:
         fields[block_id] = _element_value(values.get(block_id))
+    fields["lead_label"] = _picked_label(values.get("lead"), fields["lead"])
+    fields["product_label"] = _picked_label(values.get("product_sku"), fields["product_sku"])
     return RawSale(**fields)
 
 
-def _element_value(block) -> str:
+def _element(block) -> dict | None:
     if not isinstance(block, dict) or not block:
-        return ""
+        return None
     element = next(iter(block.values()))
-    if not isinstance(element, dict):
+    return element if isinstance(element, dict) else None
+
+
+def _element_value(block) -> str:
+    element = _element(block)
+    if element is None:
         return ""
     option = element.get("selected_option")
     value = option.get("value") if isinstance(option, dict) else element.get("value")
     return value if isinstance(value, str) else ""
+
+
+def _picked_label(block, value: str) -> str:
+    """The picked option's text; "" when there is none, or it only repeats the value."""
+    element = _element(block)
+    option = element.get("selected_option") if element is not None else None
+    text = option.get("text") if isinstance(option, dict) else None
+    label = text.get("text") if isinstance(text, dict) else None
+    if not isinstance(label, str) or not value:
+        return ""
+    label = label.strip()[:MAX_LABEL]
+    return "" if label == value.strip() else label

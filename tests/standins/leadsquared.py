@@ -28,6 +28,10 @@ Choices (where LeadSquared's docs are silent, documented here):
   without country code; a stored number with spaces/dashes ("+91-9876543210") matches only that
   exact string. Like the doc says, only the match with the latest activity is returned, unless
   ``phone_lookup_returns_all=True``.
+* RetrieveSetting answers ``self.setting``: by default the sample on LeadSquared's "Get Sales
+  Activity Settings" page (https://apidocs.leadsquared.com/get-sales-activity-settings/: "$",
+  "USD", the four built-in fields; the optional mx_Custom_5..8 left out). Tests change the
+  currency with ``set_currency("₹", "INR", "Indian Rupee")``.
 * When no products were added, any SKU is accepted (a product is made up for it); when no users
   were added, any SalesOwnerEmail is accepted.
 """
@@ -85,6 +89,39 @@ _HTML_500 = (
     "<html><head><title>500 Internal Server Error</title></head><body><center>"
     "<h1>500 Internal Server Error</h1></center><hr><center>nginx</center></body></html>"
 )
+
+
+def _documented_setting() -> dict:
+    """The sample answer of GET SalesActivity.svc/RetrieveSetting, from LeadSquared's
+    "Get Sales Activity Settings" page (apidocs.leadsquared.com/get-sales-activity-settings/)."""
+
+    def field(n: int, display: str, data_type: str) -> dict:
+        return {
+            "SchemaName": f"mx_Custom_{n}",
+            "DisplayName": display,
+            "Value": None,
+            "DataType": data_type,
+            "IsMandatory": True,
+            "ShowInForm": True,
+            "Sequence": n,
+        }
+
+    return {
+        "ID": "",
+        "Name": "Sales Activity - New",
+        "DisplayName": "Sales Activity",
+        "DefaultCurrencySymbol": "$",
+        "DefaultCurrencyAbbreviation": "USD",
+        "DefaultCurrencyName": "US Dollars",
+        "CustomerStageName": "Customer",
+        "ConvertToCustomer": True,
+        "Fields": [
+            field(1, "Product", "Product"),
+            field(2, "Order Value", "Number"),
+            field(3, "Sales Date", "DateTime"),
+            field(4, "Sales Owner", "ActiveUsers"),
+        ],
+    }
 
 
 def _mx(exception_type: str, message: str) -> dict:
@@ -149,6 +186,7 @@ _ROUTES = {
     "/v2/salesactivity.svc/retrievebyleadid": _Route("GET", "_retrieve_by_lead"),
     "/v2/salesactivity.svc/retrieveactivity": _Route("GET", "_retrieve_activity"),
     "/v2/salesactivity.svc/retrieveproducts": _Route("POST", "_retrieve_products"),
+    "/v2/salesactivity.svc/retrievesetting": _Route("GET", "_retrieve_setting"),
     "/v2/leadmanagement.svc/leads.getbyemailaddress": _Route("GET", "_leads_by_email"),
     "/v2/leadmanagement.svc/retrieveleadbyphonenumber": _Route("GET", "_leads_by_phone"),
     "/v2/leadmanagement.svc/leads.getbyquicksearch": _Route("GET", "_leads_by_quick_search"),
@@ -181,6 +219,7 @@ class LeadSquaredStandIn:
         self.products: dict[str, dict] = {}  # ProductId -> {ProductId, ProductSku, Name}
         self.activities: dict[str, dict] = {}  # activity Id -> Create body + "Cancelled" (+ "CancelNote")
         self.calls: list[RecordedCall] = []
+        self.setting: dict = _documented_setting()  # what RetrieveSetting answers
         self.key_user: dict = {
             "Id": _new_guid(),
             "Name": "API User",
@@ -343,6 +382,12 @@ class LeadSquaredStandIn:
         with self.lock:
             self.products[pid] = {"ProductId": pid, "ProductSku": sku, "Name": name}
         return pid
+
+    def set_currency(self, symbol: str, abbreviation: str, name: str = "") -> None:
+        with self.lock:
+            self.setting["DefaultCurrencySymbol"] = symbol
+            self.setting["DefaultCurrencyAbbreviation"] = abbreviation
+            self.setting["DefaultCurrencyName"] = name
 
     # ------------------------------------------------------------------ request handling
 
@@ -516,6 +561,10 @@ class LeadSquaredStandIn:
             ]
         page = found[(index - 1) * size : index * size]
         return _json_reply(200, {"RecordCount": len(found), "List": page})
+
+    def _retrieve_setting(self, query, body) -> _Reply:
+        with self.lock:
+            return _json_reply(200, self.setting)
 
     def _leads_by_email(self, query, body) -> _Reply:
         email = str(query.get("emailaddress") or "").strip().lower()

@@ -49,14 +49,10 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
         who = clicker.name or clicker_id
         try:
             services.leadsquared.cancel_sales_activity(
-                record.leadsquared_id, note=f"Undone from Slack (/logsale) by {who} ({clicker_id})"
+                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id)
             )
         except LeadSquaredError as error:
-            respond(
-                text=f"I couldn't undo it: {explain(error)}",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            respond(response_type="ephemeral", replace_original=False, **messages.undo_failed_message(explain(error)))
             return
         if not services.outbox.mark_cancelled(record.id, clicker_id):
             return  # a second click got here first; it updates the message
