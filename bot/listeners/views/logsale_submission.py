@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from slack_bolt import Ack
@@ -40,7 +41,10 @@ def make_logsale_submission(services: Services):
     def handle_logsale_submission(ack: Ack, body: dict, view: dict) -> None:
         started = time.monotonic()
         user = body.get("user") or {}
-        user_id = user.get("id", "")
+        user_id = user.get("id") or ""
+        # An org-wide (Enterprise Grid) install sends "team": null; the workspace is then only
+        # in view.team_id (user.team_id holds the org's E… id there).
+        team_id = (body.get("team") or {}).get("id") or view.get("team_id") or user.get("team_id") or ""
         context = ModalContext.decode(view.get("private_metadata"))
         tz, locale = context.tz, context.locale
         if not tz:
@@ -50,6 +54,12 @@ def make_logsale_submission(services: Services):
         tz = tz or "UTC"
 
         raw = read_raw_sale(view)
+        if not raw.sales_owner.strip():
+            # The owner input is required and pre-filled from the profile, yet Slack has been seen
+            # submitting a pre-filled input as "value": null (bolt-js#1258): use what it showed.
+            owner_email = services.users.get(user_id).email if user_id else None
+            if owner_email:
+                raw = replace(raw, sales_owner=owner_email)
         now = time.time()
         result = validate_sale(raw, tz=tz, locale=locale, now=datetime.fromtimestamp(now, timezone.utc))
         if not result.ok:
@@ -80,10 +90,10 @@ def make_logsale_submission(services: Services):
             ack(response_action="errors", errors=errors)
             return
 
-        view_key = f"{body.get('team', {}).get('id') or view.get('team_id') or ''}:{view.get('id')}"
+        view_key = f"{team_id}:{view.get('id')}"
         submission = Submission(
             submission_key=view_key,
-            team_id=(body.get("team") or {}).get("id") or "",
+            team_id=team_id,
             user_id=user_id,
             user_name=user.get("name") or user.get("username") or "",
             channel_id=context.channel_id,
