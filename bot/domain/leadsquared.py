@@ -206,6 +206,13 @@ class LeadSquaredClient:
             raise LeadSquaredError(ErrorKind.AMBIGUOUS, detail="LeadSquared's user answer was not understood")
         return data
 
+    def sales_activity_settings(self) -> dict:
+        """GET SalesActivity.svc/RetrieveSetting: the account's currency and sales-activity fields."""
+        data = self._call("GET", "SalesActivity.svc/RetrieveSetting")
+        if not isinstance(data, dict) or not isinstance(data.get("Fields"), list):
+            raise LeadSquaredError(ErrorKind.AMBIGUOUS, detail="LeadSquared's settings answer was not understood")
+        return data
+
     def retrieve_products(self, search_text: str, page_size: int = 10) -> list[dict]:
         body = {
             "Parameter": {"SearchText": search_text},
@@ -216,6 +223,16 @@ class LeadSquaredClient:
         if isinstance(data, dict):
             data = data.get("List") if data.get("List") is not None else []
         return _list_of_dicts(data, "products")
+
+
+def key_owner_label(user: dict) -> str:
+    """Who the access keys belong to, from UserByAccessKey.Get. LeadSquared's documented answer
+    has ``"EmailAddress": null`` with the email in ``PassPhrase``, and a ``Name`` (no FirstName)."""
+    for key in ("EmailAddress", "PassPhrase", "Name", "FirstName"):
+        value = user.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return "a user"
 
 
 _UNREADABLE = object()
