@@ -155,12 +155,18 @@ def _modal_opened(world: World, response, ctx, creates_before: int) -> None:
     assert call.args["view"]["callback_id"] == "logsale"
 
 
-def _inline_error_on_status(world: World, response, ctx, creates_before: int) -> None:
-    assert response.status_code == 200
-    answer = response.json()
-    assert answer["response_action"] == "errors"
-    assert set(answer["errors"]) == {"status"}
-    assert "Open, Won or Lost" in answer["errors"]["status"]
+def _inline_errors(expected: dict[str, str]):
+    """The form stays open with these fields explained (block_id -> words in the message); nothing stored."""
+
+    def check(world: World, response, ctx, creates_before: int) -> None:
+        assert response.status_code == 200
+        answer = response.json()
+        assert answer["response_action"] == "errors"
+        assert set(answer["errors"]) == set(expected)
+        for block_id, words in expected.items():
+            assert words in answer["errors"][block_id]
+
+    return check
 
 
 def _options(expected_value: str, label_part: str):
@@ -203,7 +209,20 @@ EXPECTATIONS = {
     "view_submission_slack_connect": _sale_stored(sales_date=None),
     # The owner field came back null: the owner is the email the form showed, the profile's.
     "view_submission_prefilled_value_null": _sale_stored(owner=GRID_USER_EMAIL),
-    "view_submission_selected_option_null": _inline_error_on_status,
+    "view_submission_selected_option_null": _inline_errors({"status": "Open, Won or Lost"}),
+    "view_submission_external_select_nothing_chosen": _inline_errors({"lead": "who bought"}),
+    # Every field present and empty (the Java SDK's sample): each required field is explained.
+    "view_submission_every_field_empty": _inline_errors(
+        {
+            "lead": "who bought",
+            "product_sku": "SKU",
+            "status": "Open, Won or Lost",
+            "revenue": "revenue",
+            "sales_owner": "email",
+        }
+    ),  # fmt: skip
+    "block_actions_every_field_empty": _said_to_response_url("can't find that sale"),
+    "shortcut_message_every_field_empty": _no_server_error,
     "block_suggestion_lead": _options(LEAD_ID, "Nivas Ravi"),
     "block_suggestion_org_wide_team_null": _options(LEAD_ID, "Nivas Ravi"),
     "block_suggestion_product": _options("SKU-PRO", "Pro plan"),
