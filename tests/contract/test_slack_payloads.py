@@ -209,6 +209,9 @@ EXPECTATIONS = {
     "view_submission_slack_connect": _sale_stored(sales_date=None),
     # The owner field came back null: the owner is the email the form showed, the profile's.
     "view_submission_prefilled_value_null": _sale_stored(owner=GRID_USER_EMAIL),
+    # Every pre-filled input came back null: what the form showed is logged; the optional date,
+    # which may have been cleared on purpose, is not brought back (empty = now).
+    "view_submission_prefilled_values_null": _sale_stored(sales_date=None),
     "view_submission_selected_option_null": _inline_errors({"status": "Open, Won or Lost"}),
     "view_submission_external_select_nothing_chosen": _inline_errors({"lead": "who bought"}),
     # Every field present and empty (the Java SDK's sample): each required field is explained.

@@ -16,6 +16,7 @@ from slack_bolt import Ack
 
 from bot.domain.errors import LeadSquaredError
 from bot.domain.leads import LeadNotResolved
+from bot.domain.model import RawSale
 from bot.domain.outbox import Submission
 from bot.domain.search import OwnerVerdict, owner_error
 from bot.domain.validation import validate_sale
@@ -53,11 +54,10 @@ def make_logsale_submission(services: Services):
             tz, locale = profile.tz, locale or profile.locale
         tz = tz or "UTC"
 
-        raw = read_raw_sale(view)
-        if not raw.sales_owner.strip():
-            # The owner input is required and pre-filled from the profile, yet Slack has been seen
-            # submitting a pre-filled input as "value": null (bolt-js#1258): use what it showed.
-            owner_email = services.users.get(user_id).email if user_id else None
+        raw = _with_what_was_shown(read_raw_sale(view), view)
+        if not raw.sales_owner.strip() and user_id:
+            # Pre-filled from the profile when the form opened: the same email again.
+            owner_email = services.users.get(user_id).email
             if owner_email:
                 raw = replace(raw, sales_owner=owner_email)
         now = time.time()
@@ -124,3 +124,23 @@ def make_logsale_submission(services: Services):
             log.info("duplicate submission %s ignored (already queued)", view_key)
 
     return handle_logsale_submission
+
+
+# Inputs Slack won't let anyone submit empty. One that arrives empty anyway was pre-filled and sent
+# back as "value": null / "selected_option": null, as Slack has been seen doing after views.update
+# (bolt-js#1258): the salesperson saw, and submitted, the form's initial value. (Not the optional
+# date: empty there may mean they cleared it.)
+_REQUIRED_INPUTS = ("lead", "product_sku", "status", "revenue", "sales_owner")
+
+
+def _with_what_was_shown(raw: RawSale, view: dict) -> RawSale:
+    shown: dict[str, str] = {}
+    for block in view.get("blocks") or []:
+        if not isinstance(block, dict) or block.get("block_id") not in _REQUIRED_INPUTS:
+            continue
+        element = block.get("element") if isinstance(block.get("element"), dict) else {}
+        option = element.get("initial_option")
+        initial = option.get("value") if isinstance(option, dict) else element.get("initial_value")
+        if isinstance(initial, str) and initial.strip() and not getattr(raw, block["block_id"]).strip():
+            shown[block["block_id"]] = initial
+    return replace(raw, **shown) if shown else raw
