@@ -204,6 +204,7 @@ def _challenge_answered(world: World, response, ctx, creates_before: int) -> Non
 EXPECTATIONS = {
     "slash_command_enterprise_grid": _modal_opened,
     "slash_command_private_channel_empty_text": _modal_opened,
+    "slash_command_enterprise_grid_empty_text": _modal_opened,
     "view_submission_enterprise_grid": _sale_stored(),
     "view_submission_org_wide_team_null": _sale_stored(),
     "view_submission_slack_connect": _sale_stored(sales_date=None),
