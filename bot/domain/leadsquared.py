@@ -226,6 +226,16 @@ class LeadSquaredClient:
         return _list_of_dicts(data, "products")
 
 
+def key_owner_label(user: dict) -> str:
+    """Who the access keys belong to, from UserByAccessKey.Get. LeadSquared's documented answer
+    has ``"EmailAddress": null`` with the email in ``PassPhrase``, and a ``Name`` (no FirstName)."""
+    for key in ("EmailAddress", "PassPhrase", "Name", "FirstName"):
+        value = user.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return "a user"
+
+
 _UNREADABLE = object()
 
 
