@@ -166,9 +166,9 @@ _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 # --- the shapes dateutil doesn't read, rewritten before it sees them -------------------
 _AM_PM_DOTS = re.compile(r"(?<![a-z])([ap])\.\s?m\b\.?", re.IGNORECASE)  # "p.m." -> "pm"
 _HOURS_SUFFIX = re.compile(r"\b(\d{1,2})[.:]?(\d{2})\s?(?:hrs|hours|hr|h)\b\.?", re.IGNORECASE)  # 1530 hrs
-_NOON = re.compile(r"\b(?:12\s?)?(?:noon|midday)\b", re.IGNORECASE)
+_NOON = re.compile(r"\b(?:12(?::00)?\s?)?(?:noon|midday)\b", re.IGNORECASE)
 _MIDNIGHT = re.compile(r"\b(?:12\s?)?midnight\b", re.IGNORECASE)
-_DOT_TIME = re.compile(r"^(\d{1,2})\.(\d{2})(am|pm)?$", re.IGNORECASE)  # 3.30pm, 15.30, 11.12
+_DOT_PAIR = re.compile(r"^(\d{1,2})\.(\d{1,2})(am|pm)?$", re.IGNORECASE)  # 3.30pm, 15.30, 26.11, 11.12
 _TIME_TOKEN = re.compile(r"^\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?(?:am|pm)?|am|pm)$", re.IGNORECASE)
 _DATE_TOKEN = re.compile(r"^(?:\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?|\d{4}|\d{8}|\d{4}-\d{2}-\d{2}t.*)$", re.IGNORECASE)
 _MONTH_NAMES = {name.lower() for names in du_parser.parserinfo.MONTHS for name in names}
@@ -176,14 +176,18 @@ _MONTH_NAMES = {name.lower() for names in du_parser.parserinfo.MONTHS for name i
 _UNIT_WORDS = {
     "minute": "minutes", "minutes": "minutes", "min": "minutes", "mins": "minutes",
     "hour": "hours", "hours": "hours", "hr": "hours", "hrs": "hours",
-    "day": "days", "days": "days", "week": "weeks", "weeks": "weeks",
+    "h": "hours", "day": "days", "days": "days", "d": "days", "week": "weeks", "weeks": "weeks",
 }  # fmt: skip
 _COUNT_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
 }  # fmt: skip
 _AGO = re.compile(
-    r"\b(?P<count>\d{1,6}|" + "|".join(_COUNT_WORDS) + r"|half an)\s+(?P<unit>" + "|".join(_UNIT_WORDS) + r")\s+ago\b",
+    r"\b(?P<count>\d{1,6}|"
+    + "|".join(_COUNT_WORDS)
+    + r"|half an)\s*(?P<unit>"
+    + "|".join(_UNIT_WORDS)
+    + r")\s+(?:ago|back)\b",
     re.IGNORECASE,
 )
 
@@ -386,6 +390,9 @@ def _find_day_word(text: str, today: date, shown: str) -> _Anchor | None:
         start, end, weekday, part = i, i + 1, None, None
         if key in ("today", "yesterday", "tomorrow"):
             day = today + timedelta(days={"today": 0, "yesterday": -1, "tomorrow": 1}[key])
+        elif key == "day" and keys[i + 1 : i + 3] == ["before", "yesterday"]:
+            start = i - 1 if i > 0 and keys[i - 1] == "the" else i
+            day, end = today - timedelta(days=2), i + 3
         elif key == "tonight":
             day, part = today, _PARTS_OF_DAY["night"]
         elif key == "this" and following in _PARTS_OF_DAY:
@@ -437,42 +444,58 @@ def _normalise(shown: str, month_first: bool) -> str:
                 '00:00). Please write the time, e.g. "25/11/2026 23:59" or "26/11/2026 00:00".'
             )
         text = _MIDNIGHT.sub("00:00", text)  # "midnight" alone: the one that just passed
-    tokens = text.split()
+    tokens = ["at" if token == "@" else token for token in text.split()]  # "yesterday @ 3pm"
     tokens = _dot_times(tokens, shown, month_first)
 
-    times = [token for i, token in enumerate(tokens) if _is_time_token(tokens, i)]
+    times = [_with_am_pm(tokens, i) for i in range(len(tokens)) if _is_time_token(tokens, i)]
     if len(times) > 1:
         raise SalesDateError(f'"{shown}" has two times ({times[0]} and {times[1]}). Please give just one.')
     return " ".join(tokens)
 
 
 def _dot_times(tokens: list[str], shown: str, month_first: bool) -> list[str]:
-    """ "3.30pm", "15.30" -> "3:30pm", "15:30"; "26.11" stays a date; "11.12" needs context."""
+    """Two numbers joined by a dot: a time ("3.30pm", "15.30") or a date ("26.11", "3.5").
+
+    dateutil reads "3.5" as the 3rd of *this* month and "3.5pm" as 15:00, dropping the
+    rest, so every such token is rewritten to "3:30pm"/"26/11" or refused. "11.12" could
+    be either: another time in the text makes it the date, another date makes it the time.
+    """
     keys = [t.lower().rstrip(",") for t in tokens]
-    kinds: list[str | None] = []  # "time", "both" (time or date), None (not a dot time)
+    kinds: list[str | None] = []  # "time", "date", "both", or None (not a dot pair)
     for i, key in enumerate(keys):
-        match = _DOT_TIME.match(key)
+        match = _DOT_PAIR.match(key)
         if not match:
             kinds.append(None)
             continue
         hour, minute = int(match[1]), int(match[2])
-        if match[3] or (i + 1 < len(keys) and keys[i + 1] in ("am", "pm")):
-            kinds.append("time" if 1 <= hour <= 12 and minute <= 59 else None)
+        two_digit_minutes = len(match[2]) == 2
+        suffix = match[3] or (keys[i + 1] if i + 1 < len(keys) and keys[i + 1] in ("am", "pm") else "")
+        if suffix:
+            if not two_digit_minutes:
+                raise SalesDateError(
+                    f'"{shown}": please write the minutes of "{key}" with two digits, e.g. '
+                    f'"{hour}:0{minute}{suffix}" or "{hour}:{minute}0{suffix}".'
+                )
+            kinds.append("time")  # dateutil refuses "13:30pm" itself
             continue
-        as_time = hour <= 23 and minute <= 59
+        as_time = two_digit_minutes and hour <= 23 and minute <= 59
         day, month = (minute, hour) if month_first else (hour, minute)
         as_date = 1 <= day <= 31 and 1 <= month <= 12
-        kinds.append("both" if as_time and as_date else "time" if as_time else None)
+        if not (as_time or as_date):
+            raise SalesDateError(f'"{shown}": I can\'t read "{key}" as a time or a date. ' + _examples(month_first))
+        kinds.append("both" if as_time and as_date else "time" if as_time else "date")
 
     result = list(tokens)
     for i, kind in enumerate(kinds):
         if kind == "both":
             others = [j for j in range(len(tokens)) if j != i]
             other_time = any(kinds[j] == "time" or _is_time_token(tokens, j) for j in others)
-            other_date = any(kinds[j] is None and _is_date_token(tokens[j]) for j in others)
+            other_date = any(kinds[j] == "date" or (kinds[j] is None and _is_date_token(tokens[j])) for j in others)
             if other_date and not other_time:
                 kind = "time"
-            elif not (other_time and not other_date):
+            elif other_time and not other_date:
+                kind = "date"
+            else:
                 hour, minute = (int(n) for n in keys[i].split("."))
                 day, month = (minute, hour) if month_first else (hour, minute)
                 as_date = f"{day} {date(2000, month, 1):%b}"
@@ -482,7 +505,14 @@ def _dot_times(tokens: list[str], shown: str, month_first: bool) -> list[str]:
                 )
         if kind == "time":
             result[i] = tokens[i].replace(".", ":", 1)
+        elif kind == "date":
+            result[i] = tokens[i].replace(".", "/", 1)
     return result
+
+
+def _with_am_pm(tokens: list[str], i: int) -> str:
+    following = tokens[i + 1] if i + 1 < len(tokens) else ""
+    return f"{tokens[i]} {following}" if following.lower() in ("am", "pm") else tokens[i]
 
 
 def _is_time_token(tokens: list[str], i: int) -> bool:
