@@ -414,7 +414,7 @@ def _find_day_word(text: str, today: date, shown: str) -> _Anchor | None:
             end += 1
         phrase = " ".join(keys[start:end])
         rest = " ".join(tokens[:start] + tokens[end:])
-        return _Anchor(day, phrase, weekday, rest, part, keeps_clock=key == "yesterday")
+        return _Anchor(day, phrase, weekday, rest, part, keeps_clock=phrase.endswith("yesterday"))
     return None
 
 
