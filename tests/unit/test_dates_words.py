@@ -239,3 +239,62 @@ def test_tomorrow_within_the_allowance():
 def test_tomorrow_beyond_the_allowance_is_refused():
     assert_rejected("tomorrow 4pm", "in the future")  # 28 Nov 10:30 UTC, 24.5 h ahead
     assert_rejected("tomorrow night", "in the future")
+
+
+# --- what the help and the form promise ----------------------------------------------------
+
+
+def _help_examples():
+    import re
+
+    from bot.listeners.commands.logsale import HELP
+
+    snippets = re.findall(r"`([^`]+)`", HELP.split("Dates:", 1)[1])
+    return [s for s in snippets if s not in ("11/12",)]
+
+
+@pytest.mark.parametrize("text", _help_examples())
+@pytest.mark.parametrize("tz", [KOLKATA, "America/New_York", "Australia/Sydney"])
+def test_every_date_example_in_the_help_is_read(text, tz):
+    # "up to a day ahead": tomorrow 10am is 18.5 h away in Kolkata, 29 h in New York.
+    if text.startswith("tomorrow") and tz == "America/New_York":
+        assert_rejected(text, "in the future", tz=tz)
+        return
+    assert parse(text, tz=tz).tzinfo is UTC
+
+
+def test_the_help_states_what_the_parts_of_the_day_mean():
+    from bot.listeners.commands.logsale import HELP
+
+    assert parse("this morning") == utc(2026, 11, 27, 3, 30) and "`this morning` (09:00)" in HELP
+    assert parse("this afternoon") == utc(2026, 11, 27, 8, 30) and "`this afternoon` (14:00)" in HELP
+    assert parse("this evening") == utc(2026, 11, 27, 12, 30) and "`this evening` (18:00)" in HELP
+    assert parse("tonight") == utc(2026, 11, 27, 14, 30) and "`tonight` (20:00)" in HELP
+    assert parse("yesterday evening 7.30") == utc(2026, 11, 26, 14, 0) and "(19:30)" in HELP
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("en-US", utc(2026, 11, 12)), ("en-IN", None)])
+def test_the_help_order_example(locale, expected):
+    # "`11/12` is 12 Nov in an en-US Slack, 11 Dec otherwise" (11 Dec is still ahead of NOW).
+    if expected is None:
+        assert_rejected("11/12", "11 Dec 2026", tz="UTC", locale=locale)
+    else:
+        assert parse("11/12", tz="UTC", locale=locale) == expected
+
+
+@pytest.mark.parametrize("tz", [KOLKATA, "America/New_York", "Australia/Sydney"])
+def test_every_example_in_the_forms_placeholder_and_hint_is_read(tz):
+    from bot.domain.model import RawSale
+    from bot.slack_ui.modal import ModalContext, build_logsale_modal
+
+    modal = build_logsale_modal(RawSale(), ModalContext(tz=tz))
+    block = next(b for b in modal["blocks"] if b.get("block_id") == "sales_date")
+    examples = block["element"]["placeholder"]["text"].split(" · ")
+    assert examples[0] == "empty = now"
+    for text in ["", *examples[1:]]:
+        assert parse(text, tz=tz).tzinfo is UTC, text
+    hint = block["hint"]["text"]
+    assert tz in hint
+    assert parse("26/11/2026 15:00 +05:30", tz=tz) == utc(2026, 11, 26, 9, 30) and "+05:30" in hint
+    assert parse("26/11/2026 15:00 EST", tz=tz) == utc(2026, 11, 26, 20, 0) and "EST" in hint
+    assert "morning = 09:00, afternoon 14:00, evening 18:00, tonight 20:00" in hint  # pinned above
