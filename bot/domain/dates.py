@@ -170,7 +170,8 @@ _NOON = re.compile(r"\b(?:12(?::00)?\s?)?(?:noon|midday)\b", re.IGNORECASE)
 _MIDNIGHT = re.compile(r"\b(?:12\s?)?midnight\b", re.IGNORECASE)
 _DOT_PAIR = re.compile(r"^(\d{1,2})\.(\d{1,2})(am|pm)?$", re.IGNORECASE)  # 3.30pm, 15.30, 26.11, 11.12
 _TIME_TOKEN = re.compile(r"^\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?(?:am|pm)?|am|pm)$", re.IGNORECASE)
-_DATE_TOKEN = re.compile(r"^(?:\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?|\d{4}|\d{8}|\d{4}-\d{2}-\d{2}t.*)$", re.IGNORECASE)
+_DATE_TOKEN = re.compile(r"^(?:\d{1,4}[/.-]\d{1,4}(?:[/.-]\d{1,4})?|\d{4}|\d{8}|\d{4}-\d{2}-\d{2}t.*)$", re.IGNORECASE)
+_RANGE_WORDS = {"and", "or", "till", "until", "between", "&", "-", "–"}
 _MONTH_NAMES = {name.lower() for names in du_parser.parserinfo.MONTHS for name in names}
 
 _UNIT_WORDS = {
@@ -303,10 +304,20 @@ def _read(shown: str, zone: tzinfo, month_first: bool, local_now: datetime) -> d
             )
         return local_now.astimezone(timezone.utc) - _ago_length(ago, shown)
 
+    leftover = (text[: ago.start()] + " " + text[ago.end() :]) if ago else text
+    leftover = re.sub(r"\bday before yesterday\b", " ", leftover, flags=re.IGNORECASE)
+    unit = next((word for word in leftover.lower().split() if word in _UNIT_WORDS), None)
+    if unit:  # dateutil would read "yesterday 2 hours" as 02:00
+        raise SalesDateError(
+            f'"{shown}": I can\'t place "{unit}" (did you mean "… {unit} ago"?). ' + _examples(month_first)
+        )
+
     today = local_now.date()
     anchor = _find_day_word(text, today, shown)
     if anchor is None:
-        return _localize(_dateutil(text, _midnight(today), month_first, zone, shown), zone)
+        parsed = _dateutil(text, _midnight(today), month_first, zone, shown)
+        _require_a_day(text, parsed, today, month_first, zone, shown)
+        return _localize(parsed, zone)
 
     if not anchor.rest:
         if anchor.part is not None:
@@ -345,6 +356,20 @@ def _read(shown: str, zone: tzinfo, month_first: bool, local_now: datetime) -> d
             f"not a {_WEEKDAYS[anchor.weekday]}. Which did you mean?"
         )
     return _localize(parsed, zone)  # "Fri 27 Nov 2026": a full date with its weekday
+
+
+def _require_a_day(text: str, parsed: datetime, today: date, month_first: bool, zone: tzinfo, shown: str) -> None:
+    """ "Nov" or "2026" alone would get today's day of the month from dateutil: ask instead.
+
+    (A time alone, "3pm", is today: no date part was written at all.)
+    """
+    if parsed.year < EARLIEST_DATE.year:
+        return  # "1230": the year check says more
+    other_day = today.replace(day=1 if today.day != 1 else 2)
+    if _dateutil(text, _midnight(other_day), month_first, zone, shown).day == parsed.day:
+        return  # the day was written
+    if any(_DATE_TOKEN.match(token) or token in _MONTH_NAMES for token in text.lower().replace(",", " ").split()):
+        raise SalesDateError(f'"{shown}": which day? Please add it, e.g. "26 Nov 2026 15:00".')
 
 
 def _fit_part_of_day(
@@ -450,6 +475,15 @@ def _normalise(shown: str, month_first: bool) -> str:
     times = [_with_am_pm(tokens, i) for i in range(len(tokens)) if _is_time_token(tokens, i)]
     if len(times) > 1:
         raise SalesDateError(f'"{shown}" has two times ({times[0]} and {times[1]}). Please give just one.')
+    # dateutil reads a second year as a time ("Nov 26 2025 2026" -> 20:26) and "3pm and 4" as the 4th.
+    years = [token for token in tokens if re.fullmatch(r"(?:19|20)\d{2},?", token)]
+    if len(years) > 1:
+        raise SalesDateError(f'"{shown}" has two years ({years[0]} and {years[1]}). Please give just one.')
+    joiner = next((token for token in tokens if token.lower() in _RANGE_WORDS), None)
+    if joiner:
+        raise SalesDateError(
+            f'"{shown}": "{joiner}" sounds like two dates or times. Please give just one. ' + _examples(month_first)
+        )
     return " ".join(tokens)
 
 

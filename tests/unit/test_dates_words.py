@@ -174,7 +174,8 @@ def test_days_ago_keeps_the_wall_clock_across_a_dst_change():
         ("2 hours ago 3pm", ['"2 hours ago"', '"3pm"']),
         ("yesterday 2 hours ago", ['"2 hours ago"', '"yesterday"']),
         ("99999 days ago", ["before the year 2000"]),
-        ("a few hours ago", ["couldn't read"]),
+        ("a few hours ago", ['"hours"']),
+        ("yesterday 2 hours", ['"hours"', "ago"]),
         ("3 months ago", ["couldn't read"]),
     ],
 )
@@ -298,3 +299,34 @@ def test_every_example_in_the_forms_placeholder_and_hint_is_read(tz):
     assert parse("26/11/2026 15:00 +05:30", tz=tz) == utc(2026, 11, 26, 9, 30) and "+05:30" in hint
     assert parse("26/11/2026 15:00 EST", tz=tz) == utc(2026, 11, 26, 20, 0) and "EST" in hint
     assert "morning = 09:00, afternoon 14:00, evening 18:00, tonight 20:00" in hint  # pinned above
+
+
+# --- nothing dropped ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        # dateutil alone: 26 Nov 2025 at 20:26, the 4th at 15:00, 02:00 yesterday, 27 Nov.
+        ("Nov 26 2025 2026", ["two years", "2025", "2026"]),
+        ("3pm and 4", ['"and"']),
+        ("yesterday or today", ['"or"']),
+        ("yesterday - 3pm", ['"-"']),
+        ("between 3 and 4pm", ['"between"']),
+        ("yesterday 2 hours", ['"hours"']),
+        ("Nov", ["which day"]),
+        ("Nov 2026", ["which day"]),
+        ("11/2026", ["which day"]),
+        ("2026", ["which day"]),
+        ("yesterday around 3pm", ["yesterday around 3pm"]),
+        ("3pm ish", ['"ISH"']),
+    ],
+)
+def test_words_that_would_be_dropped_or_misread_are_refused_naming_them(text, fragments):
+    assert_rejected(text, *fragments)
+
+
+def test_a_day_without_a_month_is_this_months_and_a_time_alone_is_today():
+    assert parse("26th") == utc(2026, 11, 25, 18, 30)
+    assert parse("3pm, 26th") == utc(2026, 11, 26, 9, 30)
+    assert parse("26/11/2026 2030") == utc(2026, 11, 26, 15, 0)  # 20:30 IST, written as HHMM
