@@ -850,7 +850,7 @@ def _day(dt: datetime) -> str:
 
 def _examples(month_first: bool) -> str:
     numeric = "11/26/2026 3pm" if month_first else "26/11/2026 15:00"
-    return f'Try "{numeric}", "yesterday 3.30pm" or "2026-11-26 15:00 +05:30".'
+    return f'Try "{numeric}", "yesterday 5pm" or "2026-11-26 15:00 +05:30".'
 
 
 def _unreadable(text: str, month_first: bool) -> str:

@@ -510,7 +510,7 @@ def test_garbage_is_refused_with_a_helpful_example(text):
 def test_unreadable_message_quotes_the_whole_text_and_gives_examples():
     assert assert_rejected("yesterday blah") == (
         'I couldn\'t read "yesterday blah" as a date. '
-        'Try "26/11/2026 15:00", "yesterday 3.30pm" or "2026-11-26 15:00 +05:30".'
+        'Try "26/11/2026 15:00", "yesterday 5pm" or "2026-11-26 15:00 +05:30".'
     )
 
 
