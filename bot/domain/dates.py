@@ -165,7 +165,9 @@ _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 
 # --- the shapes dateutil doesn't read, rewritten before it sees them -------------------
 _AM_PM_DOTS = re.compile(r"(?<![a-z])([ap])\.\s?m\b\.?", re.IGNORECASE)  # "p.m." -> "pm"
-_HOURS_SUFFIX = re.compile(r"\b(\d{1,2})[.:]?(\d{2})\s?(?:hrs|hours|hr|h)\b\.?", re.IGNORECASE)  # 1530 hrs
+_HOURS_SUFFIX = re.compile(  # "1530 hrs", "15.30 hrs" -- but "120 hrs ago" is a length
+    r"\b(\d{1,2})[.:]?(\d{2})\s?(?:hrs|hours|hr|h)\b\.?(?!\s*(?:ago|back)\b)", re.IGNORECASE
+)
 _NOON = re.compile(r"\b(?:12(?::00)?\s?)?(?:noon|midday)\b", re.IGNORECASE)
 _MIDNIGHT = re.compile(r"\b(?:12\s?)?midnight\b", re.IGNORECASE)
 _DOT_PAIR = re.compile(r"^(\d{1,2})\.(\d{1,2})(am|pm)?$", re.IGNORECASE)  # 3.30pm, 15.30, 26.11, 11.12

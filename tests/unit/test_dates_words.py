@@ -136,6 +136,8 @@ def test_midnight_of_a_named_day_is_refused_as_start_or_end(text):
         ("2 hours ago", utc(2026, 11, 27, 8, 0)),
         ("2hrs ago", utc(2026, 11, 27, 8, 0)),
         ("3 hr ago", utc(2026, 11, 27, 7, 0)),
+        ("120 hrs ago", utc(2026, 11, 22, 10, 0)),  # 5 days
+        ("1530 hours ago", utc(2026, 9, 24, 16, 0)),  # 63 days 18 hours: a length, not 15:30
         ("90 minutes ago", utc(2026, 11, 27, 8, 30)),
         ("30 mins ago", utc(2026, 11, 27, 9, 30)),
         ("a minute ago", utc(2026, 11, 27, 9, 59)),
