@@ -723,24 +723,32 @@ def _own_names(zone: tzinfo) -> dict[str, tuple[timedelta, ...]]:
 
 @functools.lru_cache(maxsize=1)
 def _zone_countries() -> dict[str, str]:
-    """IANA zone -> ISO country code, from tzdata's zone.tab (the tzdata package, else the system's)."""
-    text = ""
-    try:
-        text = importlib.resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
-    except (ImportError, OSError):
-        for base in zoneinfo.TZPATH:
-            try:
-                with open(os.path.join(base, "zone.tab"), encoding="utf-8") as file:
-                    text = file.read()
-                break
-            except OSError:
-                continue
+    """IANA zone -> ISO country code, from tzdata's zone.tab; old names ("Asia/Calcutta",
+    "US/Eastern") through tzdata.zi's links take their target's country."""
     countries = {}
-    for line in text.splitlines():
+    for line in _tzdata_file("zone.tab").splitlines():
         fields = line.split("\t")
         if not line.startswith("#") and len(fields) >= 3:
             countries[fields[2]] = fields[0]
+    for line in _tzdata_file("tzdata.zi").splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0] == "L" and fields[1] in countries:
+            countries.setdefault(fields[2], countries[fields[1]])
     return countries
+
+
+def _tzdata_file(name: str) -> str:
+    """A text file of the tz database: the tzdata package's copy, else the system's."""
+    try:
+        return importlib.resources.files("tzdata").joinpath("zoneinfo", name).read_text(encoding="utf-8")
+    except (ImportError, OSError):
+        for base in zoneinfo.TZPATH:
+            try:
+                with open(os.path.join(base, name), encoding="utf-8") as file:
+                    return file.read()
+            except OSError:
+                continue
+    return ""
 
 
 def _offset_zone(seconds: int) -> tzinfo:

@@ -172,6 +172,10 @@ def test_zone_abbreviations_win_over_the_users_zone(abbr, minutes):
         ("PST", NEW_YORK, utc(2026, 11, 26, 23, 0)),  # US Pacific for someone in the US
         ("CST", NEW_YORK, utc(2026, 11, 26, 21, 0)),
         ("CDT", NEW_YORK, utc(2026, 11, 26, 20, 0)),
+        # Old names for the same zones (tzdata links) belong to the same country.
+        ("PST", "US/Eastern", utc(2026, 11, 26, 23, 0)),
+        ("IST", "Asia/Calcutta", utc(2026, 11, 26, 9, 30)),
+        ("BST", "Asia/Dacca", utc(2026, 11, 26, 9, 0)),
     ],
 )
 def test_an_abbreviation_means_what_it_means_where_the_user_is(abbr, tz, expected):
