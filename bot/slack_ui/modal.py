@@ -122,10 +122,12 @@ def build_logsale_modal(
             element=PlainTextInputElement(
                 action_id="sales_date",
                 initial_value=prefill.sales_date[:100] or None,
-                placeholder="empty = now · yesterday 5pm · 26/11/2026 15:00 IST",
+                placeholder="empty = now · yesterday 3.30pm · 2 hours ago · this morning · 26 Nov 15:30",
                 max_length=100,
             ),
-            hint=f"Read in your Slack time zone ({context.tz or 'UTC'}) unless you add one, like IST or +05:30.",
+            hint=f"Read in your Slack time zone ({context.tz or 'UTC'}) unless you add one: +05:30, EST… "
+            "(IST, CST, PST mean what they mean in your zone, else give the offset). "
+            "This morning = 09:00, afternoon 14:00, evening 18:00, tonight 20:00.",
         ),
         ContextBlock(elements=[MarkdownTextObject(text="Nothing is sent to LeadSquared until you press *Log sale*.")]),
     ]

@@ -21,8 +21,13 @@ HELP = (
     "ProspectId), Open/Won/Lost, the revenue, the SKU and the date.\n"
     "• `/logsale history` — your last 10 sales and where each stands.\n"
     "• `/logsale help` — this message.\n"
-    "Dates: empty = now, `yesterday 5pm`, `last friday`, `3pm`, `26/11/2026 15:00`, `2026-11-26 15:00 IST`. "
-    "They're read in your Slack time zone unless you add one (IST, EST, +05:30). "
+    "Dates: empty = now, `yesterday 3.30pm`, `15.30`, `2 hours ago`, `2 days ago`, `last friday`, "
+    "`26/11/2026 15:00`, `2026-11-26 15:00 +05:30`. Also `noon`, `midnight` (the one just past), "
+    "`this morning` (09:00), `this afternoon` (14:00), `this evening` (18:00), `tonight` (20:00), "
+    "`yesterday evening 7.30` (19:30) and `tomorrow 10am` up to a day ahead. "
+    "They're read in your Slack time zone unless you add one (+05:30, EST; IST, CST, PST, BST and GST "
+    "mean what your own zone or country calls them, otherwise I ask which). "
+    "`11/12` is 12 Nov in an en-US Slack, 11 Dec otherwise. Anything I can't place is an error, never a guess. "
     "The channel sees each logged sale with its LeadSquared Id, and an Undo button."
 )
 NOT_ALLOWED = (
