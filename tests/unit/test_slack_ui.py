@@ -554,5 +554,6 @@ def test_history_lists_each_sale_with_its_state():
     assert lines[0].endswith(" · logged · Id a1b2c3d4-0000-1111-2222-333344445555")
     assert lines[1].endswith(" · failed") and lines[2].endswith(" · queued")
     assert all(
-        line.startswith("Thu 26 Nov 2026, 15:00 IST · Priya Shah (priya@acme.in) · SKU-PRO · Won") for line in lines
+        line.startswith("Thu 26 Nov 2026, 15:00 IST (UTC+05:30) · Priya Shah (priya@acme.in) · SKU-PRO · Won")
+        for line in lines
     )
