@@ -154,7 +154,10 @@ class Dispatcher:
                     return
             record = current
             if attempt < INTERNAL_ATTEMPTS:
-                self._stop.wait(self.internal_retry_seconds * 2 ** (attempt - 1))
+                if self._stop.wait(self.internal_retry_seconds * 2 ** (attempt - 1)):
+                    # Shutting down: hand it to the next process now rather than fail it here.
+                    self.outbox.retry_later(record, time.time())
+                    return
                 renewed = self.outbox.extend_lease(record, lease_seconds=self.lease_seconds)
                 if renewed is None:
                     return
@@ -178,6 +181,9 @@ class Dispatcher:
                 "press Edit & retry to send it again, and tell whoever runs LogSale if it keeps happening."
             )
         if self.outbox.finish(record, state, notify=NotificationKind.FAILED, error_kind="internal", last_error=message):
+            log.error(
+                "sale %s: gave up after %d unexpected errors; marked %s", record.id, INTERNAL_ATTEMPTS, state.value
+            )
             self.notifier.wake()
 
     def _attempt(self, record: SaleRecord, progress: _Progress) -> None:

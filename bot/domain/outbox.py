@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -38,9 +39,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.domain.model import RawSale
+
+log = logging.getLogger(__name__)
 
 
 class SaleState(str, Enum):
@@ -587,10 +590,14 @@ class Outbox:
         if not narrow:
             return []
         alter = ", ".join(f'ALTER COLUMN "{name}" TYPE TEXT' for name in sorted(narrow))
-        with self.engine.begin() as conn:
-            # Don't hang start-up behind a long transaction: the next start tries again.
-            conn.execute(text("SET LOCAL lock_timeout = '5s'"))
-            conn.execute(text(f"ALTER TABLE logsale_sales {alter}"))
+        try:
+            with self.engine.begin() as conn:
+                # Don't hang start-up behind a long transaction: the next start tries again.
+                conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                conn.execute(text(f"ALTER TABLE logsale_sales {alter}"))
+        except DBAPIError as error:
+            log.warning("could not widen %s to TEXT yet (%s); will try at the next start", narrow, type(error).__name__)
+            return []
         return sorted(narrow)
 
     def _compare_and_set(

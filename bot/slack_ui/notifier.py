@@ -185,6 +185,8 @@ class SlackNotifier:
                 n, NotificationState.DELIVERED, route=route, delivered_route=route, last_error=n.last_error
             ):
                 log.info("sale %s: %s notice delivered by %s", n.sale_id, n.kind.value, route)
+            else:
+                log.warning("sale %s: %s notice delivered after its lease ran out", n.sale_id, n.kind.value)
         elif outcome.retry:
             wait = max(self._backoff(n.attempts), outcome.retry_after)
             log.info(

@@ -280,3 +280,20 @@ def test_an_unexpected_error_every_time_after_the_create_ends_unknown_not_failed
     assert record.state is SaleState.UNKNOWN and record.error_kind == "internal"
     assert "may or may not be in LeadSquared" in record.last_error and told(outbox, sale_id) == ["failed"]
     assert len(lsq.calls_to(CREATE)) == 1  # never sent again blindly
+
+
+def test_an_unexpected_error_during_shutdown_hands_the_sale_on_instead_of_failing_it(lsq, sqlite_url, monkeypatch):
+    lead_id = lsq.add_lead(email="a@b.in")
+    outbox, dispatcher, _ = make(lsq.url, sqlite_url, internal_retry_seconds=30)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(dispatcher_module, "validate_sale", broken)
+    sale_id = enqueue(outbox, lead_id)
+    dispatcher._stop.set()  # the worker is being stopped (gunicorn's worker_exit)
+    started = time.monotonic()
+    assert dispatcher.run_once()
+    record = outbox.get(sale_id)
+    assert time.monotonic() - started < 5  # didn't sit out the 30 s pause
+    assert record.state is SaleState.PENDING and record.lease_until is None and told(outbox, sale_id) == []

@@ -309,3 +309,15 @@ def test_an_undo_whose_response_url_is_gone_updates_the_message_with_chat_update
     [update] = slack.calls_to("chat.update")
     assert update.ok and "undone by" in json.dumps(update.args)
     assert outbox.notifications_for(sale_id)[-1].delivered_route == "channel"
+
+
+def test_the_notification_tuning_variables_are_read_with_their_defaults():
+    from tests.unit.test_config import config_error, load
+
+    assert load().notify_backoff_seconds == 2 and load().notify_horizon_seconds == 86400
+    tuned = load(LOGSALE_NOTIFY_BACKOFF_SECONDS=" 0.2 ", LOGSALE_NOTIFY_HORIZON_SECONDS="600")
+    assert tuned.notify_backoff_seconds == 0.2 and tuned.notify_horizon_seconds == 600
+    for name in ("LOGSALE_NOTIFY_BACKOFF_SECONDS", "LOGSALE_NOTIFY_HORIZON_SECONDS"):
+        for bad in ("soon", "0", "-1", "nan"):
+            error = config_error(**{name: bad})
+            assert name in error and "\n" not in error
