@@ -176,8 +176,8 @@ class Dispatcher:
         else:
             state = SaleState.FAILED
             message = (
-                "Something went wrong on our side while sending your sale to LeadSquared, and trying "
-                f"{INTERNAL_ATTEMPTS} times didn't help, so it was not logged. Nothing you typed is lost: "
+                "Something went wrong on our side while sending it to LeadSquared, and trying "
+                f"{INTERNAL_ATTEMPTS} times didn't help. Nothing you typed is lost: "
                 "press Edit & retry to send it again, and tell whoever runs LogSale if it keeps happening."
             )
         if self.outbox.finish(record, state, notify=NotificationKind.FAILED, error_kind="internal", last_error=message):

@@ -191,7 +191,7 @@ def test_on_an_old_postgres_table_a_label_too_long_fails_the_sale_in_plain_words
     record = outbox.get(sale_id)
     # Before: PostgreSQL's DataError left it "posting", retried every lease, the user never told.
     assert record.state is SaleState.FAILED and record.error_kind == "internal"
-    assert "not logged" in record.last_error and "Edit & retry" in record.last_error
+    assert "went wrong on our side" in record.last_error and "Edit & retry" in record.last_error
     assert "DataError" not in record.last_error and "Traceback" not in record.last_error
     assert told(outbox, sale_id) == ["failed"]
     assert lsq.calls_to(CREATE) == []  # it failed before anything was sent
