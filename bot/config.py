@@ -53,6 +53,9 @@ class Settings:
     leadsquared_timeout: float = 20.0
     # A "posting" row older than this belongs to a dead process (see Outbox).
     lease_seconds: float = 60.0
+    # Telling Slack: first back-off after an outage answer (doubles, capped at 60 s), and when to give up.
+    notify_backoff_seconds: float = 2.0
+    notify_horizon_seconds: float = 24 * 3600
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -105,6 +108,12 @@ class Settings:
             ),
             leadsquared_timeout=_positive_float("LEADSQUARED_TIMEOUT", get.optional("LEADSQUARED_TIMEOUT") or "20"),
             lease_seconds=_positive_float("LOGSALE_LEASE_SECONDS", get.optional("LOGSALE_LEASE_SECONDS") or "60"),
+            notify_backoff_seconds=_positive_float(
+                "LOGSALE_NOTIFY_BACKOFF_SECONDS", get.optional("LOGSALE_NOTIFY_BACKOFF_SECONDS") or "2"
+            ),
+            notify_horizon_seconds=_positive_float(
+                "LOGSALE_NOTIFY_HORIZON_SECONDS", get.optional("LOGSALE_NOTIFY_HORIZON_SECONDS") or "86400"
+            ),
         )
 
 

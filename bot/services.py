@@ -83,6 +83,7 @@ class Services:
         engine = make_engine(settings.database_url)
         outbox = Outbox(engine)
         outbox.create_schema()
+        outbox.widen_columns()  # databases created when the columns were VARCHAR(255)
         limiter = SharedRateLimiter(engine, settings.rate_limit.calls, settings.rate_limit.seconds)
         leadsquared = LeadSquaredClient(
             settings.leadsquared_base_url,
@@ -99,7 +100,13 @@ class Services:
         dispatcher = Dispatcher(
             outbox,
             leadsquared,
-            SlackNotifier(web_client),
+            SlackNotifier(
+                outbox,
+                # Its own client: no rate-limit handler sleeping through a 429 (it reschedules).
+                WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10),
+                backoff_seconds=settings.notify_backoff_seconds,
+                horizon_seconds=settings.notify_horizon_seconds,
+            ),
             threads=min(8, settings.rate_limit.calls),
             # A lease shorter than one call would hand a live sale to a second worker.
             lease_seconds=max(settings.lease_seconds, settings.leadsquared_timeout + 10),

@@ -1,7 +1,8 @@
 """Undo: cancel the activity in LeadSquared and say so in the channel message.
 
 Only the person who logged the sale, or a LOGSALE_ADMINS user, may undo it. The
-LeadSquared call runs on the background pool after the ack, never inside it.
+LeadSquared call runs on the background pool after the ack, never inside it; the edit of
+the channel message is a stored notification (see bot/slack_ui/notifier.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from bot.domain.errors import LeadSquaredError, explain
 from bot.domain.outbox import SaleState
 from bot.listeners.actions.edit_retry import _sale_id
 from bot.services import Services
-from bot.slack_ui import messages
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +54,19 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
         except LeadSquaredError as error:
             respond(response_type="ephemeral", replace_original=False, **messages.undo_failed_message(explain(error)))
             return
-        if not services.outbox.mark_cancelled(record.id, clicker_id):
+        container = body.get("container") or {}
+        # The message edit is stored with the cancellation and delivered by the notifier's
+        # threads (click's response_url -> chat.update -> DM), so a Slack outage delays it only.
+        edit = {
+            "by": clicker_id,
+            "channel_id": container.get("channel_id") or (body.get("channel") or {}).get("id"),
+            "message_ts": container.get("message_ts"),
+        }
+        if not services.outbox.mark_cancelled(
+            record.id, clicker_id, notify_extra=edit, response_url=body.get("response_url")
+        ):
             return  # a second click got here first; it updates the message
-        message = messages.undone_message(record, clicker_id)
-        if not _replace_message(body, message, client, respond):
-            respond(response_type="ephemeral", replace_original=False, **message)
+        services.dispatcher.notifier.wake()
     except Exception:
         log.exception("undo of sale %s failed", sale_id)
         respond(text="Something went wrong while undoing; please try again.", replace_original=False)
-
-
-def _replace_message(body: dict, message: dict, client: WebClient, respond: Respond) -> bool:
-    try:
-        response = respond(replace_original=True, **message)
-        if getattr(response, "status_code", 200) == 200:
-            return True
-    except Exception as error:
-        log.info("respond(replace_original) failed: %s", type(error).__name__)
-    container = body.get("container") or {}
-    try:
-        client.chat_update(channel=container.get("channel_id"), ts=container.get("message_ts"), **message)
-        return True
-    except Exception as error:
-        log.info("chat.update failed: %s", type(error).__name__)
-        return False
