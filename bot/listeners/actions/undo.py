@@ -16,6 +16,7 @@ from bot.domain.errors import LeadSquaredError, explain
 from bot.domain.outbox import SaleState
 from bot.listeners.actions.edit_retry import _sale_id
 from bot.services import Services
+from bot.slack_ui import messages
 
 log = logging.getLogger(__name__)
 
