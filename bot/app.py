@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 
 from bot import bolt_fixes
+from bot.access import make_access_middleware
 from bot.listeners import register_listeners
 from bot.services import Services
 
@@ -24,5 +25,7 @@ def build_app(services: Services) -> App:
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, "bolt-listener"),
     )
+    # Before any listener: who may use LogSale is decided here, for every kind of request.
+    app.use(make_access_middleware(services.access, services.background))
     register_listeners(app, services)
     return app

@@ -20,6 +20,7 @@ from bot.domain.search import OwnerVerdict, owner_error
 from bot.domain.validation import validate_sale
 from bot.services import Services
 from bot.slack_ui.modal import ModalContext, read_raw_sale
+from bot.slack_ui.users import ACK_PATH_WAIT
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def make_logsale_submission(services: Services):
         tz, locale = context.tz, context.locale
         if not tz:
             # The modal opened before users.info answered; the cache usually has it by now.
-            profile = services.users.get(user_id)
+            profile = services.users.get(user_id, wait=ACK_PATH_WAIT)
             tz, locale = profile.tz, locale or profile.locale
         tz = tz or "UTC"
 
