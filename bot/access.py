@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
+from slack_bolt.middleware import Middleware
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook import WebhookClient
@@ -103,26 +104,27 @@ def _id_from(value: Any) -> str | None:
     return None
 
 
-def make_access_middleware(policy: AccessPolicy, background: Executor) -> Callable:
+class AccessMiddleware(Middleware):
     """The Bolt global middleware. ``background`` posts the "not allowed" note for clicks
-    after the ack (a response_url post is I/O)."""
+    after the ack (a response_url post is I/O). A plain Middleware, not a function: Bolt
+    builds a function middleware's arguments by parsing the payload, which may be malformed."""
 
-    def check_access(req: BoltRequest, next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002 - Bolt's name
+    def __init__(self, policy: AccessPolicy, background: Executor):
+        self.policy = policy
+        self.background = background
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         body = req.body
         kind = _kind(body)
-        if kind is None or policy.everyone:
-            next()  # url_verification, ssl_check…: no user to check
-            return None
-        allowed = policy.is_allowed(user_id_of(body))
+        if kind is None or self.policy.everyone:
+            return next()  # url_verification, ssl_check…: no user to check
+        user_id = user_id_of(body)
+        allowed = self.policy.is_allowed(user_id)
         if allowed:
-            next()
-            return None
-        text = NOT_ALLOWED if allowed is False else COULD_NOT_CHECK
+            return next()
         why = "not listed" if allowed is False else "unchecked"
-        log.info("refused a %s from %s (%s)", kind, user_id_of(body) or "no user", why)
-        return _refusal(kind, body, text, background)
-
-    return check_access
+        log.info("refused a %s from %s (%s)", kind, user_id or "no user", why)
+        return _refusal(kind, body, NOT_ALLOWED if allowed is False else COULD_NOT_CHECK, self.background)
 
 
 def _kind(body: Any) -> str | None:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 
 from bot import bolt_fixes
-from bot.access import make_access_middleware
+from bot.access import AccessMiddleware
 from bot.listeners import register_listeners
 from bot.services import Services
 
@@ -26,6 +26,6 @@ def build_app(services: Services) -> App:
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, "bolt-listener"),
     )
     # Before any listener: who may use LogSale is decided here, for every kind of request.
-    app.use(make_access_middleware(services.access, services.background))
+    app.use(AccessMiddleware(services.access, services.background))
     register_listeners(app, services)
     return app
