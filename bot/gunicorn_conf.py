@@ -10,7 +10,8 @@ import sys
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2") or 2)
-worker_class = "gthread"
+# gthread whose threads can't be held by slow clients (see bot/gunicorn_worker.py).
+worker_class = "bot.gunicorn_worker.ReadBoundedThreadWorker"
 threads = 32
 timeout = 30
 graceful_timeout = 25
