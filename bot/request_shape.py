@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.slack_ui import shapes
+
 _STR = (str,)
 _STR_OR_NONE = (str, type(None))
 _OBJECT = (dict,)
@@ -91,4 +93,8 @@ def shape_problem(body: Any) -> str | None:
     for name in ("authorizations", "response_urls"):
         if isinstance(body.get(name), list) and not all(isinstance(a, dict) for a in body[name]):
             return f"{name} holds a non-object"
+    # Bolt's respond() posts to whatever response_url the payload names: only Slack's.
+    urls = [body.get("response_url")] + [u.get("response_url") for u in body.get("response_urls") or []]
+    if any(url and shapes.response_url(url) is None for url in urls):
+        return "a response_url that is not Slack's"
     return None

@@ -156,3 +156,16 @@ def test_a_megabyte_time_zone_is_not_logged_and_no_line_is_forged(server):
     lines = server.logs().splitlines()
     assert max(len(line) for line in lines) < 10_000
     assert not any(line.startswith("FORGED") for line in lines)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://evil.example/collect", "http://hooks.slack.com/commands/T1/2/x", "https://hooks.slack.com.evil.io/x"],
+)
+def test_a_response_url_that_is_not_slacks_is_refused_before_anything_posts_to_it(server, url):
+    body = sr.slash_command_body(trigger_id="1.2.abc", response_url=url, user_id=USER)
+    assert signed_form(server.url, SIGNING_SECRET, body)[0] == 400
+    payload = sr.block_actions_payload(
+        action_id="logsale_undo", value="1", user_id=USER, trigger_id="1.2.a", response_url=url
+    )
+    assert signed_payload(server.url, SIGNING_SECRET, payload)[0] == 400
