@@ -148,3 +148,34 @@ def _edit_retry_value(message: dict) -> str:
             if element.get("action_id") == "logsale_edit_retry":
                 return element["value"]
     raise AssertionError(f"no Edit & retry button in {message}")
+
+
+def test_events_and_shortcuts_from_an_outsider_are_acknowledged_and_go_no_further(deploy):
+    bot = deploy(LOGSALE_ALLOWED_USERS=USER)
+    event = {
+        "type": "event_callback",
+        "team_id": "T0TEST",
+        "api_app_id": "A0LOGSALE",
+        "event": {"type": "app_home_opened", "user": OUTSIDER, "channel": "D0HOME", "tab": "home"},
+        "event_id": "Ev0HOME1",
+        "event_time": int(time.time()),
+    }
+    body = json.dumps(event)
+    response = sr.post_signed(bot.server.events_url, body, SIGNING_SECRET, content_type="application/json")
+    assert response.status_code == 200 and response.text == ""
+    url = bot.slack.new_response_url(channel_id=CHANNEL, user_id=OUTSIDER)
+    shortcut = {
+        "type": "message_action",
+        "callback_id": "log_from_message",
+        "trigger_id": bot.slack.new_trigger_id(),
+        "user": {"id": OUTSIDER, "team_id": "T0TEST"},
+        "team": {"id": "T0TEST"},
+        "channel": {"id": CHANNEL},
+        "message": {"type": "message", "text": "asha bought pro", "ts": "1.2"},
+        "response_url": url,
+    }
+    response, _ = post(bot, shortcut)
+    assert response.status_code == 200
+    [note] = bot.slack.wait_for("response_url", predicate=lambda c: c.url == url)
+    assert "not on the list" in note.args["text"]
+    assert bot.slack.calls_to("views.open") == []
