@@ -79,6 +79,14 @@ class Settings:
                 load_dotenv(override=False)
             env = os.environ
         get = _Reader(env)
+        database_url = _database_url(get.optional("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        if get.optional("DYNO") and database_url.startswith("sqlite"):
+            # Heroku's filesystem is thrown away at every restart and deploy (at least daily):
+            # queued sales, history and the duplicate-submission keys would go with it.
+            raise ConfigError(
+                "DATABASE_URL is SQLite on a Heroku dyno, whose files are lost at every restart: "
+                "run `heroku addons:create heroku-postgresql` (it sets DATABASE_URL)."
+            )
         return cls(
             slack_bot_token=get.required(
                 "SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth page"
@@ -98,7 +106,7 @@ class Settings:
                 "LEADSQUARED_SECRET_KEY", "LeadSquared > My Profile > Settings > API and Webhooks"
             ),
             rate_limit=_rate_limit(get.optional("LEADSQUARED_RATE_LIMIT") or DEFAULT_RATE_LIMIT),
-            database_url=_database_url(get.optional("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            database_url=database_url,
             port=_port(get.optional("PORT") or "3000"),
             log_level=_log_level(get.optional("LOG_LEVEL") or "INFO"),
             allowed_users=_id_list(get.optional("LOGSALE_ALLOWED_USERS")),

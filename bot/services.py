@@ -11,6 +11,7 @@ from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.access import AccessPolicy
 from bot.config import Settings
 from bot.domain.currency import CurrencyCache
 from bot.domain.dispatcher import Dispatcher
@@ -20,9 +21,9 @@ from bot.domain.model import LeadRef, RawSale
 from bot.domain.outbox import Outbox, make_engine
 from bot.domain.rate_limit import SalesFirstLimiter, SharedRateLimiter
 from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
-from bot.slack_ui import messages
+from bot.slack_ui import messages, shapes
 from bot.slack_ui.notifier import SlackNotifier
-from bot.slack_ui.users import SlackUser, UserDirectory
+from bot.slack_ui.users import UserDirectory
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class Services:
     owner_check: OwnerCheck | None = None
     # The account's currency symbol for revenue in messages; fetched on `background`, never waited for.
     currency: CurrencyCache | None = None
+    # Who may use LogSale (LOGSALE_ALLOWED_USERS, LOGSALE_ADMINS): bot/access.py.
+    access: AccessPolicy | None = None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -75,10 +78,13 @@ class Services:
             self.owner_check = OwnerCheck(self.leadsquared_lookups, self.lookup_pool)
         if self.currency is None:
             self.currency = CurrencyCache(self.leadsquared_lookups.retrieve_setting, self.background)
+        if self.access is None:
+            self.access = AccessPolicy(self.settings.allowed_users, self.settings.admins, self.users)
 
     @classmethod
     def build(cls, settings: Settings, *, start_dispatcher: bool = True) -> Services:
         web_client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+        shapes.trust_slack_api_url(settings.slack_api_url)  # response_urls on it are ours (tests, proxies)
         web_client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
         engine = make_engine(settings.database_url)
         outbox = Outbox(engine)
@@ -128,24 +134,6 @@ class Services:
             messages.use_currency(services.currency.current)
             services.currency.refresh_soon()
         return services
-
-    # --- who may do what ------------------------------------------------------------
-
-    def _listed(self, user: SlackUser, names: frozenset[str]) -> bool:
-        if user.user_id.upper() in names:
-            return True
-        return bool(user.email) and user.email.lower() in names
-
-    def needs_profile_for(self, user_id: str, names: frozenset[str]) -> bool:
-        """True when only an email entry could match, so users.info is needed to decide."""
-        return bool(names) and user_id.upper() not in names and any("@" in n for n in names)
-
-    def is_allowed(self, user: SlackUser) -> bool:
-        allowed = self.settings.allowed_users
-        return not allowed or self._listed(user, allowed)
-
-    def is_admin(self, user: SlackUser) -> bool:
-        return self._listed(user, self.settings.admins)
 
     def known_skus(self) -> set[str]:
         """SKUs we can recognise in a one-line entry: recent sales and product searches."""

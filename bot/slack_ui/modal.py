@@ -25,6 +25,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.model import STATUSES, RawSale
 from bot.domain.validation import parse_revenue
+from bot.slack_ui import shapes
 
 CALLBACK_ID = "logsale"
 BLOCK_IDS = ("lead", "product_sku", "status", "revenue", "sales_owner", "sales_date")
@@ -59,7 +60,14 @@ class ModalContext:
             return cls()
         if not isinstance(data, dict):
             return cls()
-        return cls(**{k: str(data[k]) for k in ("channel_id", "response_url", "tz", "locale") if data.get(k)})
+        # Ours, but it came back through the client: each value is used only if it has the
+        # shape we wrote (a response_url on Slack's hosts, a channel id, an IANA zone…).
+        return cls(
+            channel_id=shapes.channel_id(data.get("channel_id")),
+            response_url=shapes.response_url(data.get("response_url")),
+            tz=shapes.sane_tz(data.get("tz")),
+            locale=shapes.sane_locale(data.get("locale")),
+        )
 
 
 def build_logsale_modal(

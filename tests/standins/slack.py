@@ -169,8 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
 class SlackStandIn:
     """Slack Web API + response_url stand-in. Use as a context manager or start()/stop()."""
 
-    def __init__(self, bot_token: str = "xoxb-test-token"):
+    def __init__(self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token"):
         self.bot_token = bot_token
+        self.app_token = app_token  # the app-level token apps.connections.open takes (Socket Mode)
         # --- knobs -------------------------------------------------------------
         self.delay: float = 0.0  # seconds every Web API call sleeps before answering
         self.method_delays: dict[str, float] = {}  # extra per-method sleep, e.g. {"users.info": 2}
@@ -214,6 +215,7 @@ class SlackStandIn:
             "chat.update": self._chat_update,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "apps.connections.open": self._apps_connections_open,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -525,7 +527,9 @@ class SlackStandIn:
             if method != "api.test":
                 if not token:
                     return _Reply(200, _err("not_authed"))
-                if token != self.bot_token:
+                if method == "apps.connections.open" and token.startswith("xoxb-"):
+                    return _Reply(200, _err("not_allowed_token_type"))
+                if token != (self.app_token if method == "apps.connections.open" else self.bot_token):
                     return _Reply(200, _err("invalid_auth"))
             queued = self._fail.get(method)
             if queued:
@@ -744,6 +748,10 @@ class SlackStandIn:
         if include_locale:
             obj["locale"] = user["locale"]
         return obj
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        # No WebSocket server behind it: enough for the token check Socket Mode starts with.
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket=standin"}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user", "")))

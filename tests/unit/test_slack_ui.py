@@ -192,8 +192,8 @@ def test_decoding_garbage_gives_an_empty_context(garbage):
 
 
 def test_decoding_ignores_unknown_keys_and_empty_values():
-    text = json.dumps({"channel_id": "C1", "tz": "", "locale": None, "evil": "x"})
-    assert ModalContext.decode(text) == ModalContext(channel_id="C1")
+    text = json.dumps({"channel_id": "C1SALES", "tz": "", "locale": None, "evil": "x"})
+    assert ModalContext.decode(text) == ModalContext(channel_id="C1SALES")
 
 
 @settings(max_examples=300, deadline=None)

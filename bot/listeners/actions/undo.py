@@ -37,7 +37,7 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
             respond(text="I can't find that sale any more.", response_type="ephemeral", replace_original=False)
             return
         clicker = services.users.get(clicker_id)
-        if clicker_id != record.user_id and not services.is_admin(clicker):
+        if clicker_id != record.user_id and not services.access.is_admin(clicker):
             respond(
                 text=f"Only <@{record.user_id}> or a LogSale admin can undo this sale.",
                 response_type="ephemeral",

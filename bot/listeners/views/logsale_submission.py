@@ -22,6 +22,7 @@ from bot.domain.search import OwnerVerdict, owner_error
 from bot.domain.validation import validate_sale
 from bot.services import Services
 from bot.slack_ui.modal import ModalContext, read_raw_sale
+from bot.slack_ui.users import ACK_PATH_WAIT
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +49,18 @@ def make_logsale_submission(services: Services):
         team_id = (body.get("team") or {}).get("id") or view.get("team_id") or user.get("team_id") or ""
         context = ModalContext.decode(view.get("private_metadata"))
         tz, locale = context.tz, context.locale
-        if not tz:
-            # The modal opened before users.info answered; the cache usually has it by now.
-            profile = services.users.get(user_id)
+        raw = _with_what_was_shown(read_raw_sale(view), view)
+        profile = None
+        if (not tz or not raw.sales_owner.strip()) and user_id:
+            # The modal opened before users.info answered (the cache usually has it by now), or
+            # Slack sent the pre-filled owner back as null. One bounded call serves both.
+            profile = services.users.get(user_id, wait=ACK_PATH_WAIT)
+        if not tz and profile is not None:
             tz, locale = profile.tz, locale or profile.locale
         tz = tz or "UTC"
-
-        raw = _with_what_was_shown(read_raw_sale(view), view)
-        if not raw.sales_owner.strip() and user_id:
+        if not raw.sales_owner.strip() and profile is not None and profile.email:
             # Pre-filled from the profile when the form opened: the same email again.
-            owner_email = services.users.get(user_id).email
-            if owner_email:
-                raw = replace(raw, sales_owner=owner_email)
+            raw = replace(raw, sales_owner=profile.email)
         now = time.time()
         result = validate_sale(raw, tz=tz, locale=locale, now=datetime.fromtimestamp(now, timezone.utc))
         if not result.ok:
