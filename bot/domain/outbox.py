@@ -14,7 +14,12 @@ activity up in LeadSquared before it posts again (Create is not idempotent).
 from __future__ import annotations
 
 import json
+import logging
+import random
+import sqlite3
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from enum import Enum
 
@@ -36,9 +41,20 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from bot.domain.model import RawSale
+
+log = logging.getLogger(__name__)
+
+# A database wait made while Slack waits for an ack (the submission's enqueue, history,
+# one-line SKUs, the lookups' backlog check) gives up after this: the whole ack must stay
+# well inside Slack's 3 s, and a request may already have spent 1 s on lookups.
+ACK_DB_TIMEOUT = 0.8
+# Background work (dispatcher, start-up) may wait longer for a lock, but never forever.
+BACKGROUND_DB_TIMEOUT = 20.0
+# Start-up: several workers creating the schema at once retry until this long has passed.
+SCHEMA_DEADLINE = 30.0
 
 
 class SaleState(str, Enum):
@@ -98,6 +114,24 @@ class DuplicateActivity(Exception):
     """Another sale already owns this LeadSquared activity id."""
 
 
+class NotStored(Exception):
+    """The database didn't take the sale (locked, read-only, unreachable): nothing was stored."""
+
+
+class MaybeStored(Exception):
+    """The commit's outcome is unknown and re-reading couldn't tell: the sale may be stored.
+    The same submission again is safe (it is keyed on the view), and tells."""
+
+
+class AlreadySending(Exception):
+    """The same form was submitted before with other content, and that sale is already being
+    posted (or was posted): it can't be replaced any more. ``record`` is that sale."""
+
+    def __init__(self, record: SaleRecord):
+        super().__init__(record.id)
+        self.record = record
+
+
 @dataclass(frozen=True)
 class Submission:
     """A validated sale as the ack hands it to the outbox."""
@@ -151,30 +185,184 @@ class SaleRecord(Submission):
         return cls(**data)
 
 
-def make_engine(database_url: str) -> Engine:
+def make_engine(database_url: str, *, timeout: float = BACKGROUND_DB_TIMEOUT) -> Engine:
+    """An engine whose every wait (lock, statement, connect, pool) gives up after about
+    ``timeout`` seconds, and which drops connections a fault has spoiled (see
+    ``_reconnect_after``) instead of handing them out again."""
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
-            # Several threads and processes write: wait for the lock instead of failing.
-            connect_args={"timeout": 30, "check_same_thread": False},
+            # Several threads and processes write: wait for the lock (this long) instead of failing.
+            connect_args={"timeout": timeout, "check_same_thread": False},
+            # SQLite connections are cheap: a request never queues for one.
+            pool_size=5,
+            max_overflow=-1,
         )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            # WAL lets readers run beside the one writer; NORMAL is still crash-safe in WAL.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+            dbapi_connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            _use_wal(dbapi_connection, deadline=time.monotonic() + min(timeout, 5.0))
+            # NORMAL is still crash-safe in WAL.
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
-        return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    else:
+        engine = create_engine(
+            database_url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=timeout,
+            connect_args={
+                "connect_timeout": max(2, int(timeout + 0.999)),  # libpq's minimum is 2 s
+                # A server that vanished (no RST) is noticed within seconds, not hours.
+                "keepalives": 1,
+                "keepalives_idle": 5,
+                "keepalives_interval": 2,
+                "keepalives_count": 2,
+                "tcp_user_timeout": int(max(timeout, 1.0) * 1000),
+            },
+        )
+
+        @event.listens_for(engine, "connect")
+        def _postgres_limits(dbapi_connection, _record):
+            ms = int(timeout * 1000)
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {ms}")
+                cursor.execute(f"SET lock_timeout = {ms}")
+                cursor.execute(f"SET idle_in_transaction_session_timeout = {max(ms, 60000)}")
+            dbapi_connection.commit()
+
+        if timeout < 2:
+            # psycopg won't wait less than 2 s to connect; the ack path can't wait that long.
+            @event.listens_for(engine, "do_connect")
+            def _connect_in_time(dialect, _record, cargs, cparams):
+                return _connect_within(timeout, lambda: dialect.connect(*cargs, **cparams), dialect.loaded_dbapi)
+
+    @event.listens_for(engine, "handle_error")
+    def _reconnect_after(context):
+        if _spoils_connection(context.original_exception):
+            # Drop this connection (and the pool's others, opened under the same fault).
+            context.is_disconnect = True
+
+    return engine
+
+
+def _use_wal(dbapi_connection, *, deadline: float) -> None:
+    """WAL lets readers run beside the one writer. It is stored in the file, so it is set once;
+    workers starting together may find the file locked meanwhile: retry, then carry on."""
+    delay = 0.02
+    while True:
+        try:
+            (mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() == "wal":
+                return
+            dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchone()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() + delay > deadline:
+                # Still correct without WAL (readers wait for writers); another worker sets it.
+                log.warning("could not switch SQLite to WAL yet (%s); continuing", error)
+                return
+            time.sleep(delay * random.uniform(1.0, 1.5))
+            delay = min(delay * 2, 0.5)
+
+
+# SQLite errors after which a connection stays broken though the fault is gone: one opened
+# while the file was read-only keeps it read-only; an I/O error can leave it in a bad state.
+_SPOILING_SQLITE_ERRORS = ("readonly database", "disk i/o error", "database disk image is malformed")
+
+
+def _spoils_connection(error: BaseException) -> bool:
+    if isinstance(error, sqlite3.Error):
+        text = str(error).lower()
+        return any(marker in text for marker in _SPOILING_SQLITE_ERRORS)
+    return False
+
+
+def _connect_within(timeout: float, connect, dbapi):
+    """connect(), or the driver's OperationalError after ``timeout`` s. A connection that
+    arrives later is closed."""
+    lock = threading.Lock()
+    outcome: dict = {}
+    done = threading.Event()
+
+    def attempt() -> None:
+        try:
+            connection = connect()
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = error
+        else:
+            with lock:
+                if outcome.get("abandoned"):
+                    connection.close()
+                    return
+                outcome["connection"] = connection
+        done.set()
+
+    threading.Thread(target=attempt, daemon=True, name="db-connect").start()
+    done.wait(timeout)
+    with lock:
+        if "connection" in outcome:
+            return outcome["connection"]
+        if "error" in outcome:
+            raise outcome["error"]
+        outcome["abandoned"] = True
+    raise dbapi.OperationalError(f"could not connect to the database within {timeout:g} s")
+
+
+_ack_engines: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ack_engines_lock = threading.Lock()
+
+
+def ack_engine_for(engine: Engine) -> Engine:
+    """The engine for work done while Slack waits for an ack: same database, its own pool,
+    every wait bounded by ACK_DB_TIMEOUT. One per engine, shared by the outbox and the limiter."""
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return engine  # an in-memory database exists only in its own engine
+    with _ack_engines_lock:
+        ack_engine = _ack_engines.get(engine)
+        if ack_engine is None:
+            ack_engine = make_engine(engine.url.render_as_string(hide_password=False), timeout=ACK_DB_TIMEOUT)
+            _ack_engines[engine] = ack_engine
+        return ack_engine
+
+
+def limit_waits(conn, seconds: float) -> None:
+    """This connection's next statements wait for locks (and run) at most ``seconds``."""
+    ms = max(1, int(seconds * 1000))
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {ms}")
+    elif conn.dialect.name == "postgresql":
+        # LOCAL: back to the connection's own limits when this transaction ends.
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+
+
+def create_tables(engine: Engine, tables=None, *, deadline_seconds: float = SCHEMA_DEADLINE) -> None:
+    """create_all, safe when several workers start at once on a fresh database: whoever loses
+    the race (table already exists, file locked, catalog conflict) looks again, with back-off."""
+    deadline = time.monotonic() + deadline_seconds
+    delay = 0.05
+    while True:
+        try:
+            metadata.create_all(engine, tables=tables, checkfirst=True)
+            return
+        except SQLAlchemyError as error:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.info("creating the schema: %s; trying again", str(error).splitlines()[0][:200])
+            time.sleep(delay * random.uniform(1.0, 2.0))
+            delay = min(delay * 2, 1.0)
 
 
 class Outbox:
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, engine: Engine, ack_engine: Engine | None = None):
+        self.engine = engine  # background work: longer waits
+        # The submission's enqueue and reads made inside an ack: their own pool, short waits.
+        self.ack_engine = ack_engine or ack_engine_for(engine)
 
     @classmethod
     def from_url(cls, database_url: str) -> Outbox:
@@ -182,20 +370,24 @@ class Outbox:
         outbox.create_schema()
         return outbox
 
-    def create_schema(self) -> None:
-        # checkfirst: several workers starting at once each try; losing the race is fine.
-        try:
-            metadata.create_all(self.engine, checkfirst=True)
-        except Exception:
-            metadata.create_all(self.engine, checkfirst=True)
+    def create_schema(self, *, deadline_seconds: float = SCHEMA_DEADLINE) -> None:
+        # Several workers starting at once each try; losing the race (even twice) is fine.
+        create_tables(self.engine, deadline_seconds=deadline_seconds)
 
     # --- writing a new sale -------------------------------------------------
 
-    def enqueue(self, sub: Submission) -> tuple[SaleRecord, bool]:
-        """Store a sale. Returns (row, created); the same submission_key twice is one row."""
-        values = {k: v for k, v in sub.__dict__.items() if k != "raw"}
+    def enqueue(self, sub: Submission, *, timeout: float = ACK_DB_TIMEOUT) -> tuple[SaleRecord, bool]:
+        """Store a sale within about ``timeout`` s. Returns (row, queued).
+
+        The same submission_key (Slack's view id) with the same typed content is one row
+        (queued False): Slack redelivered it. With other content it is the salesperson's
+        correction after an error they saw: it replaces the row's content while no attempt
+        can have reached LeadSquared (queued True), else raises AlreadySending. Raises
+        NotStored when nothing was stored, MaybeStored when that is unknown.
+        """
+        deadline = time.monotonic() + timeout
+        values = self._row_values(sub)
         values.update(
-            raw=json.dumps(sub.raw.to_dict()),
             state=SaleState.PENDING.value,
             version=0,
             attempts=0,
@@ -204,15 +396,98 @@ class Outbox:
             delay_notified=False,
             updated_at=sub.created_at,
         )
+        committing = duplicate = False
         try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(sales).values(**values))
-            created = True
-        except IntegrityError:
-            created = False
-        record = self.get_by_key(sub.submission_key)
-        assert record is not None
-        return record, created
+            with self.ack_engine.connect() as conn:
+                limit_waits(conn, _left(deadline))
+                try:
+                    conn.execute(insert(sales).values(**values))
+                except IntegrityError:
+                    conn.rollback()
+                    duplicate = True
+                else:
+                    committing = True
+                    conn.commit()
+        except Exception as error:
+            if not committing:
+                # No COMMIT was sent: the transaction died with its connection.
+                raise NotStored(_reason(error)) from error
+            # The COMMIT itself failed: it may or may not have happened. Look.
+            return self._after_uncertain_commit(sub, deadline, error)
+        if duplicate:
+            return self._resubmitted(sub, deadline)
+        record = self._get_by_key(sub.submission_key, deadline)
+        if record is None:  # can't be: we just committed it
+            raise MaybeStored("the stored sale could not be read back")
+        return record, True
+
+    def _row_values(self, sub: Submission) -> dict:
+        values = {k: v for k, v in sub.__dict__.items() if k != "raw"}
+        values["raw"] = json.dumps(sub.raw.to_dict())
+        return values
+
+    def _get_by_key(self, submission_key: str, deadline: float) -> SaleRecord | None:
+        try:
+            return self.get_by_key(submission_key, timeout=_left(deadline))
+        except Exception as error:
+            raise MaybeStored(_reason(error)) from error
+
+    def _after_uncertain_commit(self, sub: Submission, deadline: float, error: Exception):
+        log.warning("the commit of a submission failed (%s); checking whether it was stored", _reason(error))
+        record = self._get_by_key(sub.submission_key, deadline)
+        if record is None:
+            raise NotStored(_reason(error)) from error
+        if record.raw == sub.raw:
+            return record, True
+        return self._resubmitted(sub, deadline)
+
+    def _resubmitted(self, sub: Submission, deadline: float) -> tuple[SaleRecord, bool]:
+        """The view was submitted before. Same content: Slack's retry. Other content: replace
+        the earlier row's content if nothing of it can have reached LeadSquared yet."""
+        for _ in range(3):
+            existing = self._get_by_key(sub.submission_key, deadline)
+            if existing is None:
+                raise MaybeStored("the earlier submission vanished")
+            if existing.raw == sub.raw:
+                return existing, False
+            replaceable = existing.state in (SaleState.PENDING, SaleState.FAILED) and not existing.maybe_posted
+            if not replaceable:
+                raise AlreadySending(existing)
+            changes = self._row_values(sub)
+            del changes["submission_key"]
+            changes.update(
+                state=SaleState.PENDING.value,
+                version=existing.version + 1,
+                next_attempt_at=max(existing.next_attempt_at, sub.created_at)
+                if existing.state is SaleState.PENDING
+                else sub.created_at,
+                error_kind=None,
+                last_error=None,
+                updated_at=time.time(),
+            )
+            if existing.state is SaleState.FAILED:
+                changes.update(attempts=0, delay_notified=False)
+            try:
+                with self.ack_engine.connect() as conn:
+                    limit_waits(conn, _left(deadline))
+                    # Compare-and-set: a dispatcher that claimed the row first (version moved
+                    # on) wins, and we look again; once we win, its stale claim fails instead.
+                    result = conn.execute(
+                        update(sales)
+                        .where(sales.c.id == existing.id, sales.c.version == existing.version)
+                        .values(**changes)
+                    )
+                    replaced = result.rowcount == 1
+                    conn.commit()
+            except Exception as error:
+                raise MaybeStored(_reason(error)) from error
+            if replaced:
+                log.info("sale %s: replaced by the corrected resubmission of its form", existing.id)
+                record = self._get_by_key(sub.submission_key, deadline)
+                if record is None:
+                    raise MaybeStored("the corrected sale could not be read back")
+                return record, True
+        raise MaybeStored("the earlier submission kept changing")
 
     # --- reading ----------------------------------------------------------------
 
@@ -221,19 +496,24 @@ class Outbox:
             row = conn.execute(select(sales).where(sales.c.id == sale_id)).first()
         return SaleRecord.from_row(row) if row else None
 
-    def get_by_key(self, submission_key: str) -> SaleRecord | None:
-        with self.engine.connect() as conn:
+    def get_by_key(self, submission_key: str, *, timeout: float = ACK_DB_TIMEOUT) -> SaleRecord | None:
+        with self.ack_engine.connect() as conn:
+            limit_waits(conn, timeout)
             row = conn.execute(select(sales).where(sales.c.submission_key == submission_key)).first()
         return SaleRecord.from_row(row) if row else None
 
-    def recent_for_user(self, user_id: str, limit: int = 10) -> list[SaleRecord]:
+    def recent_for_user(self, user_id: str, limit: int = 10, *, timeout: float = ACK_DB_TIMEOUT) -> list[SaleRecord]:
+        """For /logsale history, inside its ack: raises after about ``timeout`` s."""
         query = select(sales).where(sales.c.user_id == user_id).order_by(sales.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
+        with self.ack_engine.connect() as conn:
+            limit_waits(conn, timeout)
             return [SaleRecord.from_row(row) for row in conn.execute(query)]
 
-    def known_skus(self, limit: int = 500) -> set[str]:
+    def known_skus(self, limit: int = 500, *, timeout: float = ACK_DB_TIMEOUT) -> set[str]:
+        """For one-line entry, before the modal opens: raises after about ``timeout`` s."""
         query = select(sales.c.product_sku).order_by(sales.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
+        with self.ack_engine.connect() as conn:
+            limit_waits(conn, timeout)
             return {sku for (sku,) in conn.execute(query) if sku}
 
     def leadsquared_ids_for_lead(self, prospect_id: str, *, other_than: int) -> frozenset[str]:
@@ -244,14 +524,16 @@ class Outbox:
         with self.engine.connect() as conn:
             return frozenset(str(i) for (i,) in conn.execute(query))
 
-    def has_backlog(self, now: float | None = None) -> bool:
-        """Is any sale due or being posted right now (i.e. waiting for LeadSquared calls)?"""
+    def has_backlog(self, now: float | None = None, *, timeout: float = ACK_DB_TIMEOUT) -> bool:
+        """Is any sale due or being posted right now (i.e. waiting for LeadSquared calls)?
+        Asked by lookups made for Slack requests: raises after about ``timeout`` s."""
         now = time.time() if now is None else now
         busy = or_(
             and_(sales.c.state == SaleState.PENDING.value, sales.c.next_attempt_at <= now),
             sales.c.state == SaleState.POSTING.value,
         )
-        with self.engine.connect() as conn:
+        with self.ack_engine.connect() as conn:
+            limit_waits(conn, timeout)
             return conn.execute(select(sales.c.id).where(busy).limit(1)).first() is not None
 
     def count_by_state(self) -> dict[str, int]:
@@ -339,3 +621,15 @@ class Outbox:
                 update(sales).where(sales.c.id == record.id, sales.c.version == record.version).values(**values)
             )
         return result.rowcount == 1
+
+
+def _left(deadline: float) -> float:
+    """What is left of an ack-path budget (at least a sliver, so a statement can still run)."""
+    return max(0.05, deadline - time.monotonic())
+
+
+def _reason(error: BaseException) -> str:
+    """One line for the log: the driver's message without the SQL and parameters."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
+    return f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
@@ -25,6 +27,9 @@ HELP = (
     "They're read in your Slack time zone unless you add one (IST, EST, +05:30). "
     "The channel sees each logged sale with its LeadSquared Id, and an Undo button."
 )
+log = logging.getLogger(__name__)
+
+HISTORY_UNAVAILABLE = "I can't read your sales history just now (the database is busy). Please try again in a moment."
 NOT_ALLOWED = (
     "Sorry, you're not on the list of people who can log sales with /logsale. "
     "Ask your Slack admin to add you to LOGSALE_ALLOWED_USERS."
@@ -48,7 +53,13 @@ def make_logsale_command(services: Services):
             ack(text=NOT_ALLOWED)
             return
         if word == "history":
-            records = services.outbox.recent_for_user(user_id, limit=10)
+            try:
+                # Bounded (outbox.ACK_DB_TIMEOUT): this runs inside the command's ack.
+                records = services.outbox.recent_for_user(user_id, limit=10)
+            except Exception as error:
+                log.warning("history unavailable: %s", type(error).__name__)
+                ack(text=HISTORY_UNAVAILABLE)
+                return
             ack(**messages.history_message(records))
             return
         ack()
