@@ -13,13 +13,17 @@ activity up in LeadSquared before it posts again (Create is not idempotent).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import random
+import socket
 import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -40,8 +44,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 
 from bot.domain.model import RawSale
 
@@ -185,10 +189,11 @@ class SaleRecord(Submission):
         return cls(**data)
 
 
-def make_engine(database_url: str, *, timeout: float = BACKGROUND_DB_TIMEOUT) -> Engine:
-    """An engine whose every wait (lock, statement, connect, pool) gives up after about
-    ``timeout`` seconds, and which drops connections a fault has spoiled (see
-    ``_reconnect_after``) instead of handing them out again."""
+def make_engine(database_url: str, *, ack_path: bool = False) -> Engine:
+    """An engine whose every wait (lock, statement, connect, pool) gives up: after
+    BACKGROUND_DB_TIMEOUT, or ACK_DB_TIMEOUT for the ``ack_path`` engine (see ack_connection).
+    It drops connections a fault has spoiled (``_reconnect_after``) instead of reusing them."""
+    timeout = ACK_DB_TIMEOUT if ack_path else BACKGROUND_DB_TIMEOUT
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
@@ -199,17 +204,28 @@ def make_engine(database_url: str, *, timeout: float = BACKGROUND_DB_TIMEOUT) ->
             max_overflow=-1,
         )
 
+        path = engine.url.database if engine.url.database not in (None, "", ":memory:") else None
+
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
+        def _sqlite_pragmas(dbapi_connection, record):
+            # SQLite opens a file it can't write read-only, and the connection stays so.
+            record.info["opened_read_only"] = path is not None and not _writable(path)
             dbapi_connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             _use_wal(dbapi_connection, deadline=time.monotonic() + min(timeout, 5.0))
             # NORMAL is still crash-safe in WAL.
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
+        @event.listens_for(engine, "checkout")
+        def _replace_read_only(_dbapi_connection, record, _proxy):
+            if record.info.get("opened_read_only") and _writable(path):
+                # The file is writable again: the pool replaces this connection with a new one.
+                raise DisconnectionError("opened while the database file was read-only")
+
     else:
         engine = create_engine(
             database_url,
-            pool_pre_ping=True,
+            # The ack path checks its connections itself (ack_connection), within its deadline.
+            pool_pre_ping=not ack_path,
             pool_size=10,
             max_overflow=20,
             pool_timeout=timeout,
@@ -224,20 +240,17 @@ def make_engine(database_url: str, *, timeout: float = BACKGROUND_DB_TIMEOUT) ->
             },
         )
 
-        @event.listens_for(engine, "connect")
-        def _postgres_limits(dbapi_connection, _record):
+        @event.listens_for(engine, "do_connect")
+        def _connect_with_limits(dialect, _record, cargs, cparams):
+            # Server-side limits ride in the start-up packet: no extra round trip, nothing
+            # to hang on after connecting. Kept beside options the URL may carry.
             ms = int(timeout * 1000)
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute(f"SET statement_timeout = {ms}")
-                cursor.execute(f"SET lock_timeout = {ms}")
-                cursor.execute(f"SET idle_in_transaction_session_timeout = {max(ms, 60000)}")
-            dbapi_connection.commit()
-
-        if timeout < 2:
+            limits = f"-c statement_timeout={ms} -c lock_timeout={ms} -c idle_in_transaction_session_timeout=60000"
+            cparams["options"] = f"{cparams.get('options', '')} {limits}".strip()
+            if not ack_path:
+                return dialect.connect(*cargs, **cparams)
             # psycopg won't wait less than 2 s to connect; the ack path can't wait that long.
-            @event.listens_for(engine, "do_connect")
-            def _connect_in_time(dialect, _record, cargs, cparams):
-                return _connect_within(timeout, lambda: dialect.connect(*cargs, **cparams), dialect.loaded_dbapi)
+            return _connect_within(timeout, lambda: dialect.connect(*cargs, **cparams), dialect.loaded_dbapi)
 
     @event.listens_for(engine, "handle_error")
     def _reconnect_after(context):
@@ -273,6 +286,14 @@ def _use_wal(dbapi_connection, *, deadline: float) -> None:
 # SQLite errors after which a connection stays broken though the fault is gone: one opened
 # while the file was read-only keeps it read-only; an I/O error can leave it in a bad state.
 _SPOILING_SQLITE_ERRORS = ("readonly database", "disk i/o error", "database disk image is malformed")
+
+
+def _writable(path: str) -> bool:
+    """Could SQLite open this database (and its WAL) for writing now?"""
+    if not os.path.exists(path):
+        return os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+    wal = path + "-wal"
+    return os.access(path, os.W_OK) and (not os.path.exists(wal) or os.access(wal, os.W_OK))
 
 
 def _spoils_connection(error: BaseException) -> bool:
@@ -325,9 +346,39 @@ def ack_engine_for(engine: Engine) -> Engine:
     with _ack_engines_lock:
         ack_engine = _ack_engines.get(engine)
         if ack_engine is None:
-            ack_engine = make_engine(engine.url.render_as_string(hide_password=False), timeout=ACK_DB_TIMEOUT)
+            ack_engine = make_engine(engine.url.render_as_string(hide_password=False), ack_path=True)
             _ack_engines[engine] = ack_engine
         return ack_engine
+
+
+@contextlib.contextmanager
+def ack_connection(engine: Engine, seconds: float) -> Iterator[Connection]:
+    """A connection from the ack engine for work Slack waits on: its statements wait at most
+    ``seconds``; a pooled connection that died (a database restart) is replaced once, within
+    that time; and when it runs under _run_until, a caller who gives up can cut it."""
+    deadline = time.monotonic() + seconds
+    for attempt in range(2):
+        conn = engine.connect()
+        job = getattr(_jobs, "current", None)
+        if job is not None:
+            job.using(conn)
+        try:
+            # The first statement is also the liveness check (no separate pre-ping round trip).
+            limit_waits(conn, _left(deadline))
+        except DBAPIError as error:
+            if job is not None:
+                job.done_with_connection()
+            conn.close()
+            if error.connection_invalidated and attempt == 0:
+                continue
+            raise
+        break
+    try:
+        yield conn
+    finally:
+        if job is not None:
+            job.done_with_connection()
+        conn.close()
 
 
 def limit_waits(conn, seconds: float) -> None:
@@ -386,6 +437,17 @@ class Outbox:
         NotStored when nothing was stored, MaybeStored when that is unknown.
         """
         deadline = time.monotonic() + timeout
+        guard = _CommitGuard()
+        # The driver's own limits (busy/statement/lock/connect timeouts) normally answer first;
+        # this also bounds what they can't, such as a network path that swallows packets.
+        outcome = _run_until(deadline + _GRACE, lambda: self._enqueue(sub, deadline, guard))
+        if outcome is _TIMED_OUT:
+            if guard.abandon():
+                raise NotStored("the database didn't answer in time")
+            raise MaybeStored("the database didn't confirm in time")
+        return outcome
+
+    def _enqueue(self, sub: Submission, deadline: float, guard: _CommitGuard) -> tuple[SaleRecord, bool]:
         values = self._row_values(sub)
         values.update(
             state=SaleState.PENDING.value,
@@ -398,14 +460,16 @@ class Outbox:
         )
         committing = duplicate = False
         try:
-            with self.ack_engine.connect() as conn:
-                limit_waits(conn, _left(deadline))
+            with ack_connection(self.ack_engine, _left(deadline)) as conn:
                 try:
                     conn.execute(insert(sales).values(**values))
                 except IntegrityError:
                     conn.rollback()
                     duplicate = True
                 else:
+                    if not guard.may_commit():
+                        conn.rollback()
+                        raise NotStored("gave up before committing")
                     committing = True
                     conn.commit()
         except Exception as error:
@@ -413,9 +477,9 @@ class Outbox:
                 # No COMMIT was sent: the transaction died with its connection.
                 raise NotStored(_reason(error)) from error
             # The COMMIT itself failed: it may or may not have happened. Look.
-            return self._after_uncertain_commit(sub, deadline, error)
+            return self._after_uncertain_commit(sub, deadline, guard, error)
         if duplicate:
-            return self._resubmitted(sub, deadline)
+            return self._resubmitted(sub, deadline, guard)
         record = self._get_by_key(sub.submission_key, deadline)
         if record is None:  # can't be: we just committed it
             raise MaybeStored("the stored sale could not be read back")
@@ -428,22 +492,24 @@ class Outbox:
 
     def _get_by_key(self, submission_key: str, deadline: float) -> SaleRecord | None:
         try:
-            return self.get_by_key(submission_key, timeout=_left(deadline))
+            return self._select_by_key(submission_key, _left(deadline))
         except Exception as error:
             raise MaybeStored(_reason(error)) from error
 
-    def _after_uncertain_commit(self, sub: Submission, deadline: float, error: Exception):
+    def _after_uncertain_commit(self, sub: Submission, deadline: float, guard: _CommitGuard, error: Exception):
         log.warning("the commit of a submission failed (%s); checking whether it was stored", _reason(error))
         record = self._get_by_key(sub.submission_key, deadline)
         if record is None:
             raise NotStored(_reason(error)) from error
         if record.raw == sub.raw:
             return record, True
-        return self._resubmitted(sub, deadline)
+        return self._resubmitted(sub, deadline, guard)
 
-    def _resubmitted(self, sub: Submission, deadline: float) -> tuple[SaleRecord, bool]:
+    def _resubmitted(self, sub: Submission, deadline: float, guard: _CommitGuard) -> tuple[SaleRecord, bool]:
         """The view was submitted before. Same content: Slack's retry. Other content: replace
         the earlier row's content if nothing of it can have reached LeadSquared yet."""
+        # The earlier press is stored: from here on, never tell the user "nothing was stored".
+        guard.earlier_press_stored()
         for _ in range(3):
             existing = self._get_by_key(sub.submission_key, deadline)
             if existing is None:
@@ -468,8 +534,7 @@ class Outbox:
             if existing.state is SaleState.FAILED:
                 changes.update(attempts=0, delay_notified=False)
             try:
-                with self.ack_engine.connect() as conn:
-                    limit_waits(conn, _left(deadline))
+                with ack_connection(self.ack_engine, _left(deadline)) as conn:
                     # Compare-and-set: a dispatcher that claimed the row first (version moved
                     # on) wins, and we look again; once we win, its stale claim fails instead.
                     result = conn.execute(
@@ -478,6 +543,9 @@ class Outbox:
                         .values(**changes)
                     )
                     replaced = result.rowcount == 1
+                    if not guard.may_commit():
+                        conn.rollback()
+                        raise MaybeStored("gave up before committing the correction")
                     conn.commit()
             except Exception as error:
                 raise MaybeStored(_reason(error)) from error
@@ -497,24 +565,32 @@ class Outbox:
         return SaleRecord.from_row(row) if row else None
 
     def get_by_key(self, submission_key: str, *, timeout: float = ACK_DB_TIMEOUT) -> SaleRecord | None:
-        with self.ack_engine.connect() as conn:
-            limit_waits(conn, timeout)
+        return _read_within(timeout, lambda: self._select_by_key(submission_key, timeout))
+
+    def _select_by_key(self, submission_key: str, timeout: float) -> SaleRecord | None:
+        with ack_connection(self.ack_engine, timeout) as conn:
             row = conn.execute(select(sales).where(sales.c.submission_key == submission_key)).first()
         return SaleRecord.from_row(row) if row else None
 
     def recent_for_user(self, user_id: str, limit: int = 10, *, timeout: float = ACK_DB_TIMEOUT) -> list[SaleRecord]:
         """For /logsale history, inside its ack: raises after about ``timeout`` s."""
         query = select(sales).where(sales.c.user_id == user_id).order_by(sales.c.id.desc()).limit(limit)
-        with self.ack_engine.connect() as conn:
-            limit_waits(conn, timeout)
-            return [SaleRecord.from_row(row) for row in conn.execute(query)]
+
+        def read() -> list[SaleRecord]:
+            with ack_connection(self.ack_engine, timeout) as conn:
+                return [SaleRecord.from_row(row) for row in conn.execute(query)]
+
+        return _read_within(timeout, read)
 
     def known_skus(self, limit: int = 500, *, timeout: float = ACK_DB_TIMEOUT) -> set[str]:
         """For one-line entry, before the modal opens: raises after about ``timeout`` s."""
         query = select(sales.c.product_sku).order_by(sales.c.id.desc()).limit(limit)
-        with self.ack_engine.connect() as conn:
-            limit_waits(conn, timeout)
-            return {sku for (sku,) in conn.execute(query) if sku}
+
+        def read() -> set[str]:
+            with ack_connection(self.ack_engine, timeout) as conn:
+                return {sku for (sku,) in conn.execute(query) if sku}
+
+        return _read_within(timeout, read)
 
     def leadsquared_ids_for_lead(self, prospect_id: str, *, other_than: int) -> frozenset[str]:
         """Activity ids other sales to this lead already own."""
@@ -532,9 +608,12 @@ class Outbox:
             and_(sales.c.state == SaleState.PENDING.value, sales.c.next_attempt_at <= now),
             sales.c.state == SaleState.POSTING.value,
         )
-        with self.ack_engine.connect() as conn:
-            limit_waits(conn, timeout)
-            return conn.execute(select(sales.c.id).where(busy).limit(1)).first() is not None
+
+        def read() -> bool:
+            with ack_connection(self.ack_engine, timeout) as conn:
+                return conn.execute(select(sales.c.id).where(busy).limit(1)).first() is not None
+
+        return _read_within(timeout, read)
 
     def count_by_state(self) -> dict[str, int]:
         from sqlalchemy import func
@@ -633,3 +712,111 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, DBAPIError) and error.orig is not None:
         error = error.orig
     return f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+
+
+# How long past its own limits an ack-path call is waited for before it is abandoned.
+_GRACE = 0.2
+_TIMED_OUT = object()
+
+
+_jobs = threading.local()  # the _AckJob the current thread runs, if any
+
+
+class _AckJob:
+    """One piece of ack-path database work on its own thread. When the caller gives up, the
+    connection it uses is cut, so the thread (and the pool's connection) isn't stuck forever
+    on a network path that swallows packets."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._dbapi_connection = None
+        self._abandoned = False
+
+    def using(self, conn: Connection) -> None:
+        with self._lock:
+            self._dbapi_connection = conn.connection.dbapi_connection
+            abandoned = self._abandoned
+        if abandoned:
+            self.cut()
+
+    def done_with_connection(self) -> None:
+        # Back to the pool: from now on it may be someone else's, never to be cut by us.
+        with self._lock:
+            self._dbapi_connection = None
+
+    def abandon(self) -> None:
+        with self._lock:
+            self._abandoned = True
+        self.cut()
+
+    def cut(self) -> None:
+        with self._lock:
+            dbapi_connection = self._dbapi_connection
+        if dbapi_connection is None:
+            return
+        with contextlib.suppress(Exception):
+            if isinstance(dbapi_connection, sqlite3.Connection):
+                dbapi_connection.interrupt()
+                return
+            # psycopg: shut the socket down under it; its wait fails, SQLAlchemy drops it.
+            fd = os.dup(dbapi_connection.pgconn.socket)
+            with socket.socket(fileno=fd) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _run_until(deadline: float, work):
+    """work() on its own thread: its result (or its exception), or _TIMED_OUT at the deadline.
+    A daemon thread, so one stuck on a dead connection never holds up the process's exit."""
+    outcome: dict = {}
+    done = threading.Event()
+    job = _AckJob()
+
+    def run() -> None:
+        _jobs.current = job
+        try:
+            outcome["result"] = work()
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = error
+        done.set()
+
+    threading.Thread(target=run, daemon=True, name="db-ack").start()
+    if not done.wait(max(0.0, deadline - time.monotonic())):
+        job.abandon()
+        return _TIMED_OUT
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _read_within(timeout: float, read):
+    outcome = _run_until(time.monotonic() + timeout + _GRACE, read)
+    if outcome is _TIMED_OUT:
+        raise TimeoutError(f"the database didn't answer within {timeout:g} s")
+    return outcome
+
+
+class _CommitGuard:
+    """Lets enqueue() give up at its deadline and still know whether anything was stored:
+    the worker asks before each COMMIT, and never sends one after the caller gave up."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self._maybe_stored = False
+
+    def may_commit(self) -> bool:
+        with self._lock:
+            if self._abandoned:
+                return False
+            self._maybe_stored = True
+            return True
+
+    def earlier_press_stored(self) -> None:
+        with self._lock:
+            self._maybe_stored = True
+
+    def abandon(self) -> bool:
+        """The caller gives up. True when nothing was or will be stored."""
+        with self._lock:
+            self._abandoned = True
+            return not self._maybe_stored

@@ -19,7 +19,7 @@ from sqlalchemy import Column, Integer, String, Table, Text, insert, select, upd
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.outbox import ACK_DB_TIMEOUT, ack_engine_for, create_tables, limit_waits, metadata
+from bot.domain.outbox import ACK_DB_TIMEOUT, ack_connection, ack_engine_for, create_tables, metadata
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,12 @@ class SharedRateLimiter:
         """Take a slot now and return 0, or return how many seconds until one frees up.
         quick: for a Slack request, whose database waits are bounded by ACK_DB_TIMEOUT."""
         engine = self._ack_engine if quick else self.engine
+
+        def connection():
+            return ack_connection(engine, ACK_DB_TIMEOUT) if quick else engine.connect()
+
         for _ in range(50):
-            with engine.connect() as conn:
-                if quick:
-                    limit_waits(conn, ACK_DB_TIMEOUT)
+            with connection() as conn:
                 row = conn.execute(
                     select(rate_limit_windows.c.stamps, rate_limit_windows.c.version).where(
                         rate_limit_windows.c.name == self.name
@@ -88,14 +90,13 @@ class SharedRateLimiter:
             if len(stamps) >= self.calls:
                 return max(0.001, stamps[-self.calls] + self.window - now)
             stamps.append(now)
-            with engine.begin() as conn:
-                if quick:
-                    limit_waits(conn, ACK_DB_TIMEOUT)
+            with connection() as conn:
                 result = conn.execute(
                     update(rate_limit_windows)
                     .where(rate_limit_windows.c.name == self.name, rate_limit_windows.c.version == row.version)
                     .values(stamps=json.dumps(stamps[-self.calls :]), version=row.version + 1)
                 )
+                conn.commit()
             if result.rowcount == 1:
                 return 0.0
         return 0.05  # heavy contention: let the caller back off briefly

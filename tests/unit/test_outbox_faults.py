@@ -12,9 +12,11 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from bot.domain.model import RawSale
 from bot.domain.outbox import (
@@ -351,3 +353,53 @@ def test_make_engine_bounds_the_background_too(sqlite_url):
     with engine.connect() as conn:
         busy_ms = conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
     assert 0 < busy_ms <= 60_000
+
+
+@pytest.fixture
+def silent_network(private_postgres):
+    """The private PostgreSQL behind a proxy that can swallow every packet."""
+    from tests.tcp_proxy import TcpProxy
+
+    proxy = TcpProxy(private_postgres.port)
+    yield proxy, private_postgres.url.replace(f":{private_postgres.port}/", f":{proxy.port}/")
+    proxy.close()
+
+
+@pytest.mark.postgres
+def test_a_network_that_swallows_packets_is_bounded_and_leaks_no_connection(silent_network):
+    proxy, url = silent_network
+    outbox = Outbox.from_url(url)
+    outbox.enqueue(make_submission("T1:before-silence"))
+    outbox.recent_for_user("U1")  # the ack pool holds a live connection now
+    proxy.blackhole()
+    try:
+        started = time.monotonic()
+        with pytest.raises(NotStored):
+            outbox.enqueue(make_submission("T1:silent"))
+        with pytest.raises((TimeoutError, OperationalError)):  # stuck, or can't connect in time
+            outbox.recent_for_user("U1")
+        assert time.monotonic() - started < 2 * ACK_PATH_LIMIT
+        # More stuck calls at once than the ack pool has connections: each gives up in time.
+        with ThreadPoolExecutor(35) as pool:
+            outcomes = list(pool.map(lambda n: _enqueue_outcome(outbox, f"T1:silent{n}"), range(35)))
+        assert set(outcomes) == {"not stored"}
+    finally:
+        proxy.heal()
+    # Every connection a stuck call held was cut and given back to the pool.
+    deadline = time.monotonic() + 3
+    while outbox.ack_engine.pool.checkedout() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert outbox.ack_engine.pool.checkedout() == 0
+    for n in range(5):
+        assert outbox.enqueue(make_submission(f"T1:healed{n}"))[1]
+    assert outbox.get_by_key("T1:silent") is None  # "nothing was stored" was true
+
+
+def _enqueue_outcome(outbox: Outbox, key: str) -> str:
+    started = time.monotonic()
+    try:
+        outbox.enqueue(make_submission(key))
+        outcome = "stored"
+    except NotStored:
+        outcome = "not stored"
+    return outcome if time.monotonic() - started < ACK_PATH_LIMIT else f"{outcome}, too late"

@@ -49,7 +49,7 @@ ALREADY_SENDING = (
 )
 # The database waits of the ack (all of them together) end this long after the submission
 # arrived: with the request's queueing and Slack's round trip, the ack stays inside 3 s.
-SAVE_DEADLINE = 2.2
+SAVE_DEADLINE = 2.0
 
 
 def make_logsale_submission(services: Services):
