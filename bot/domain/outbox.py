@@ -58,7 +58,7 @@ ACK_DB_TIMEOUT = 0.8
 # Background work (dispatcher, start-up) may wait longer for a lock, but never forever.
 BACKGROUND_DB_TIMEOUT = 20.0
 # Start-up: several workers creating the schema at once retry until this long has passed.
-SCHEMA_DEADLINE = 30.0
+SCHEMA_DEADLINE = 15.0  # gunicorn gives a booting worker 30 s
 
 
 class SaleState(str, Enum):
