@@ -124,7 +124,7 @@ class NotStored(Exception):
 
 class MaybeStored(Exception):
     """The commit's outcome is unknown and re-reading couldn't tell: the sale may be stored.
-    The same submission again is safe (it is keyed on the view), and tells."""
+    Submitting the same form again is safe (it is keyed on the view) and settles it."""
 
 
 class AlreadySending(Exception):
