@@ -189,11 +189,13 @@ class SaleRecord(Submission):
         return cls(**data)
 
 
-def make_engine(database_url: str, *, ack_path: bool = False) -> Engine:
+def make_engine(database_url: str, *, ack_path: bool = False, timeout: float | None = None) -> Engine:
     """An engine whose every wait (lock, statement, connect, pool) gives up: after
-    BACKGROUND_DB_TIMEOUT, or ACK_DB_TIMEOUT for the ``ack_path`` engine (see ack_connection).
-    It drops connections a fault has spoiled (``_reconnect_after``) instead of reusing them."""
-    timeout = ACK_DB_TIMEOUT if ack_path else BACKGROUND_DB_TIMEOUT
+    BACKGROUND_DB_TIMEOUT, or ACK_DB_TIMEOUT for the ``ack_path`` engine (see ack_connection),
+    or ``timeout`` (tests scale it down). It drops connections a fault has spoiled
+    (``_reconnect_after``) instead of reusing them."""
+    if timeout is None:
+        timeout = ACK_DB_TIMEOUT if ack_path else BACKGROUND_DB_TIMEOUT
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
@@ -224,8 +226,9 @@ def make_engine(database_url: str, *, ack_path: bool = False) -> Engine:
     else:
         engine = create_engine(
             database_url,
-            # The ack path checks its connections itself (ack_connection), within its deadline.
-            pool_pre_ping=not ack_path,
+            # Connections are checked before use: by ack_connection on the ack path, by
+            # _ping_under_watch in the background (both within a deadline, unlike pre_ping).
+            pool_pre_ping=False,
             pool_size=10,
             max_overflow=20,
             pool_timeout=timeout,
@@ -252,6 +255,9 @@ def make_engine(database_url: str, *, ack_path: bool = False) -> Engine:
             # psycopg won't wait less than 2 s to connect; the ack path can't wait that long.
             return _connect_within(timeout, lambda: dialect.connect(*cargs, **cparams), dialect.loaded_dbapi)
 
+        if not ack_path:
+            _watch_background_calls(engine, _Watchdog(limit=timeout + min(timeout, 5.0)))
+
     @event.listens_for(engine, "handle_error")
     def _reconnect_after(context):
         if _spoils_connection(context.original_exception):
@@ -259,6 +265,85 @@ def make_engine(database_url: str, *, ack_path: bool = False) -> Engine:
             context.is_disconnect = True
 
     return engine
+
+
+def _watch_background_calls(engine: Engine, watchdog: _Watchdog) -> None:
+    """Every call the background makes on a PostgreSQL connection is watched: the server's
+    statement_timeout answers first whenever the server can be reached, the watchdog when the
+    network swallows packets (then psycopg would wait forever)."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection, record):
+        record.info["fresh"] = True
+
+    @event.listens_for(engine, "checkout")
+    def _ping_under_watch(dbapi_connection, record, _proxy):
+        if record.info.pop("fresh", False):
+            return  # just connected
+        watchdog.begin(dbapi_connection)
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as error:
+            # A dead connection (a restart, a cut): the pool replaces it and tries again.
+            raise DisconnectionError(_reason(error)) from error
+        finally:
+            watchdog.end(dbapi_connection)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _statement_starts(conn, _cursor, _statement, _parameters, _context, _executemany):
+        watchdog.begin(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _statement_ends(conn, _cursor, _statement, _parameters, _context, _executemany):
+        watchdog.end(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "commit")
+    def _commit_starts(conn):
+        watchdog.begin(conn.connection.dbapi_connection)  # ends at the next statement or check-in
+
+    @event.listens_for(engine, "checkin")
+    def _back_in_the_pool(dbapi_connection, _record):
+        if dbapi_connection is not None:
+            watchdog.end(dbapi_connection)
+
+
+class _Watchdog:
+    """Cuts a connection whose current call has run longer than ``limit`` seconds."""
+
+    def __init__(self, limit: float):
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._started: dict[int, tuple[object, float]] = {}
+        self._running = False
+
+    def begin(self, dbapi_connection) -> None:
+        with self._lock:
+            self._started[id(dbapi_connection)] = (dbapi_connection, time.monotonic())
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._watch, daemon=True, name="db-watchdog").start()
+
+    def end(self, dbapi_connection) -> None:
+        with self._lock:
+            self._started.pop(id(dbapi_connection), None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(min(1.0, self.limit / 4))
+            now = time.monotonic()
+            with self._lock:
+                overdue = [c for c, started in self._started.values() if now - started > self.limit]
+                for connection in overdue:
+                    self._started.pop(id(connection), None)
+                idle = not self._started
+                if idle:
+                    self._running = False  # a new call starts a new watch
+            for connection in overdue:
+                log.warning("a database call ran past %.0f s: cutting its connection", self.limit)
+                _cut(connection)
+            if idle:
+                return
 
 
 def _use_wal(dbapi_connection, *, deadline: float) -> None:
@@ -752,16 +837,20 @@ class _AckJob:
     def cut(self) -> None:
         with self._lock:
             dbapi_connection = self._dbapi_connection
-        if dbapi_connection is None:
+        if dbapi_connection is not None:
+            _cut(dbapi_connection)
+
+
+def _cut(dbapi_connection) -> None:
+    """Make the call blocked on this connection fail now; SQLAlchemy then drops the connection."""
+    with contextlib.suppress(Exception):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.interrupt()
             return
-        with contextlib.suppress(Exception):
-            if isinstance(dbapi_connection, sqlite3.Connection):
-                dbapi_connection.interrupt()
-                return
-            # psycopg: shut the socket down under it; its wait fails, SQLAlchemy drops it.
-            fd = os.dup(dbapi_connection.pgconn.socket)
-            with socket.socket(fileno=fd) as sock:
-                sock.shutdown(socket.SHUT_RDWR)
+        # psycopg: shut the socket down under it, so its wait for an answer ends.
+        fd = os.dup(dbapi_connection.pgconn.socket)
+        with socket.socket(fileno=fd) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _run_until(deadline: float, work):

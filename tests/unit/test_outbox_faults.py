@@ -403,3 +403,31 @@ def _enqueue_outcome(outbox: Outbox, key: str) -> str:
     except NotStored:
         outcome = "not stored"
     return outcome if time.monotonic() - started < ACK_PATH_LIMIT else f"{outcome}, too late"
+
+
+@pytest.mark.postgres
+def test_background_calls_on_a_network_that_swallows_packets_are_cut_not_stuck(silent_network):
+    proxy, url = silent_network
+    # The background's limits scaled down from 20 s to 1 s (its watchdog cuts after 2 s).
+    outbox = Outbox(make_engine(url, timeout=1.0))
+    outbox.create_schema()
+    record, _ = outbox.enqueue(make_submission("T1:background"))
+    assert outbox.get(record.id) is not None  # the background pool holds a live connection
+
+    def call_while_silent(call) -> float:
+        proxy.blackhole()
+        started = time.monotonic()
+        try:
+            with pytest.raises(OperationalError):
+                call()
+            return time.monotonic() - started
+        finally:
+            proxy.heal()
+
+    # A statement in flight when the network went silent; then a pooled connection's check.
+    took = call_while_silent(lambda: outbox.claim_next("w", lease_seconds=60))
+    assert took < 5
+    assert outbox.get(record.id) is not None  # healed: works at once
+    took = call_while_silent(lambda: outbox.get(record.id))
+    assert took < 10  # the pooled connection's check is cut, and a new connection can't be made
+    assert outbox.claim_next("w", lease_seconds=60) is not None  # (the cluster holds other tests' rows too)
