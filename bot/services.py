@@ -139,7 +139,12 @@ class Services:
         """SKUs we can recognise in a one-line entry: recent sales and product searches."""
         with self._cache_lock:
             searched = set(self.product_cache.keys())
-        return searched | self.outbox.known_skus()
+        try:
+            # Bounded: the modal's trigger_id dies 3 s after the command.
+            return searched | self.outbox.known_skus()
+        except Exception as error:
+            log.warning("recent SKUs unavailable for one-line entry: %s", type(error).__name__)
+            return searched
 
     def remember_products(self, products: list[dict]) -> None:
         """SKUs a product search found, for one-line entry (``known_skus``)."""

@@ -13,10 +13,18 @@ activity up in LeadSquared before it posts again (Create is not idempotent).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
+import random
+import socket
+import sqlite3
+import threading
 import time
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -38,12 +46,21 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 
 from bot.domain.model import RawSale
 
 log = logging.getLogger(__name__)
+
+# A database wait made while Slack waits for an ack (the submission's enqueue, history,
+# one-line SKUs, the lookups' backlog check) gives up after this: the whole ack must stay
+# well inside Slack's 3 s, and a request may already have spent 1 s on lookups.
+ACK_DB_TIMEOUT = 0.8
+# Background work (dispatcher, start-up) may wait longer for a lock, but never forever.
+BACKGROUND_DB_TIMEOUT = 20.0
+# Start-up: several workers creating the schema at once retry until this long has passed.
+SCHEMA_DEADLINE = 15.0  # gunicorn gives a booting worker 30 s
 
 
 class SaleState(str, Enum):
@@ -165,6 +182,24 @@ class DuplicateActivity(Exception):
     """Another sale already owns this LeadSquared activity id."""
 
 
+class NotStored(Exception):
+    """The database didn't take the sale (locked, read-only, unreachable): nothing was stored."""
+
+
+class MaybeStored(Exception):
+    """The commit's outcome is unknown and re-reading couldn't tell: the sale may be stored.
+    Submitting the same form again is safe (it is keyed on the view) and settles it."""
+
+
+class AlreadySending(Exception):
+    """The same form was submitted before with other content, and that sale is already being
+    posted (or was posted): it can't be replaced any more. ``record`` is that sale."""
+
+    def __init__(self, record: SaleRecord):
+        super().__init__(record.id)
+        self.record = record
+
+
 @dataclass(frozen=True)
 class Submission:
     """A validated sale as the ack hands it to the outbox."""
@@ -258,30 +293,316 @@ def _url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-def make_engine(database_url: str) -> Engine:
+def make_engine(database_url: str, *, ack_path: bool = False, timeout: float | None = None) -> Engine:
+    """An engine whose every wait (lock, statement, connect, pool) gives up: after
+    BACKGROUND_DB_TIMEOUT, or ACK_DB_TIMEOUT for the ``ack_path`` engine (see ack_connection),
+    or ``timeout`` (tests scale it down). It drops connections a fault has spoiled
+    (``_reconnect_after``) instead of reusing them."""
+    if timeout is None:
+        timeout = ACK_DB_TIMEOUT if ack_path else BACKGROUND_DB_TIMEOUT
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
-            # Several threads and processes write: wait for the lock instead of failing.
-            connect_args={"timeout": 30, "check_same_thread": False},
+            # Several threads and processes write: wait for the lock (this long) instead of failing.
+            connect_args={"timeout": timeout, "check_same_thread": False},
+            # SQLite connections are cheap: a request never queues for one.
+            pool_size=5,
+            max_overflow=-1,
         )
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            # WAL lets readers run beside the one writer; NORMAL is still crash-safe in WAL.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+        path = engine.url.database if engine.url.database not in (None, "", ":memory:") else None
 
-        return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, record):
+            # SQLite opens a file it can't write read-only, and the connection stays so.
+            record.info["opened_read_only"] = path is not None and not _writable(path)
+            dbapi_connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            _use_wal(dbapi_connection, deadline=time.monotonic() + min(timeout, 5.0))
+            # NORMAL is still crash-safe in WAL.
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+        @event.listens_for(engine, "checkout")
+        def _replace_read_only(_dbapi_connection, record, _proxy):
+            if record.info.get("opened_read_only") and _writable(path):
+                # The file is writable again: the pool replaces this connection with a new one.
+                raise DisconnectionError("opened while the database file was read-only")
+
+    else:
+        engine = create_engine(
+            database_url,
+            # Connections are checked before use: by ack_connection on the ack path, by
+            # _ping_under_watch in the background (both within a deadline, unlike pre_ping).
+            pool_pre_ping=False,
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=timeout,
+            connect_args={
+                "connect_timeout": max(2, int(timeout + 0.999)),  # libpq's minimum is 2 s
+                # A server that vanished (no RST) is noticed within seconds, not hours.
+                "keepalives": 1,
+                "keepalives_idle": 5,
+                "keepalives_interval": 2,
+                "keepalives_count": 2,
+                "tcp_user_timeout": int(max(timeout, 1.0) * 1000),
+            },
+        )
+
+        @event.listens_for(engine, "do_connect")
+        def _connect_with_limits(dialect, _record, cargs, cparams):
+            # Server-side limits ride in the start-up packet: no extra round trip, nothing
+            # to hang on after connecting. Kept beside options the URL may carry.
+            ms = int(timeout * 1000)
+            limits = f"-c statement_timeout={ms} -c lock_timeout={ms} -c idle_in_transaction_session_timeout=60000"
+            cparams["options"] = f"{cparams.get('options', '')} {limits}".strip()
+            if not ack_path:
+                return dialect.connect(*cargs, **cparams)
+            # psycopg won't wait less than 2 s to connect; the ack path can't wait that long.
+            return _connect_within(timeout, lambda: dialect.connect(*cargs, **cparams), dialect.loaded_dbapi)
+
+        if not ack_path:
+            _watch_background_calls(engine, _Watchdog(limit=timeout + min(timeout, 5.0)))
+
+    @event.listens_for(engine, "handle_error")
+    def _reconnect_after(context):
+        if _spoils_connection(context.original_exception):
+            # Drop this connection (and the pool's others, opened under the same fault).
+            context.is_disconnect = True
+
+    return engine
+
+
+def _watch_background_calls(engine: Engine, watchdog: _Watchdog) -> None:
+    """Every call the background makes on a PostgreSQL connection is watched: the server's
+    statement_timeout answers first whenever the server can be reached, the watchdog when the
+    network swallows packets (then psycopg would wait forever)."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection, record):
+        record.info["fresh"] = True
+
+    @event.listens_for(engine, "checkout")
+    def _ping_under_watch(dbapi_connection, record, _proxy):
+        if record.info.pop("fresh", False):
+            return  # just connected
+        watchdog.begin(dbapi_connection)
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as error:
+            # A dead connection (a restart, a cut): the pool replaces it and tries again.
+            raise DisconnectionError(_reason(error)) from error
+        finally:
+            watchdog.end(dbapi_connection)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _statement_starts(conn, _cursor, _statement, _parameters, _context, _executemany):
+        watchdog.begin(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _statement_ends(conn, _cursor, _statement, _parameters, _context, _executemany):
+        watchdog.end(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "commit")
+    def _commit_starts(conn):
+        watchdog.begin(conn.connection.dbapi_connection)  # ends at the next statement or check-in
+
+    @event.listens_for(engine, "checkin")
+    def _back_in_the_pool(dbapi_connection, _record):
+        if dbapi_connection is not None:
+            watchdog.end(dbapi_connection)
+
+
+class _Watchdog:
+    """Cuts a connection whose current call has run longer than ``limit`` seconds."""
+
+    def __init__(self, limit: float):
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._started: dict[int, tuple[object, float]] = {}
+        self._running = False
+
+    def begin(self, dbapi_connection) -> None:
+        with self._lock:
+            self._started[id(dbapi_connection)] = (dbapi_connection, time.monotonic())
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._watch, daemon=True, name="db-watchdog").start()
+
+    def end(self, dbapi_connection) -> None:
+        with self._lock:
+            self._started.pop(id(dbapi_connection), None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(min(1.0, self.limit / 4))
+            now = time.monotonic()
+            with self._lock:
+                overdue = [c for c, started in self._started.values() if now - started > self.limit]
+                for connection in overdue:
+                    self._started.pop(id(connection), None)
+                idle = not self._started
+                if idle:
+                    self._running = False  # a new call starts a new watch
+            for connection in overdue:
+                log.warning("a database call ran past %.0f s: cutting its connection", self.limit)
+                _cut(connection)
+            if idle:
+                return
+
+
+def _use_wal(dbapi_connection, *, deadline: float) -> None:
+    """WAL lets readers run beside the one writer. It is stored in the file, so it is set once;
+    workers starting together may find the file locked meanwhile: retry, then carry on."""
+    delay = 0.02
+    while True:
+        try:
+            (mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() == "wal":
+                return
+            dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchone()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() + delay > deadline:
+                # Still correct without WAL (readers wait for writers); another worker sets it.
+                log.warning("could not switch SQLite to WAL yet (%s); continuing", error)
+                return
+            time.sleep(delay * random.uniform(1.0, 1.5))
+            delay = min(delay * 2, 0.5)
+
+
+# SQLite errors after which a connection stays broken though the fault is gone: one opened
+# while the file was read-only keeps it read-only; an I/O error can leave it in a bad state.
+_SPOILING_SQLITE_ERRORS = ("readonly database", "disk i/o error", "database disk image is malformed")
+
+
+def _writable(path: str) -> bool:
+    """Could SQLite open this database (and its WAL) for writing now?"""
+    if not os.path.exists(path):
+        return os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+    wal = path + "-wal"
+    return os.access(path, os.W_OK) and (not os.path.exists(wal) or os.access(wal, os.W_OK))
+
+
+def _spoils_connection(error: BaseException) -> bool:
+    if isinstance(error, sqlite3.Error):
+        text = str(error).lower()
+        return any(marker in text for marker in _SPOILING_SQLITE_ERRORS)
+    return False
+
+
+def _connect_within(timeout: float, connect, dbapi):
+    """connect(), or the driver's OperationalError after ``timeout`` s. A connection that
+    arrives later is closed."""
+    lock = threading.Lock()
+    outcome: dict = {}
+    done = threading.Event()
+
+    def attempt() -> None:
+        try:
+            connection = connect()
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = error
+        else:
+            with lock:
+                if outcome.get("abandoned"):
+                    connection.close()
+                    return
+                outcome["connection"] = connection
+        done.set()
+
+    threading.Thread(target=attempt, daemon=True, name="db-connect").start()
+    done.wait(timeout)
+    with lock:
+        if "connection" in outcome:
+            return outcome["connection"]
+        if "error" in outcome:
+            raise outcome["error"]
+        outcome["abandoned"] = True
+    raise dbapi.OperationalError(f"could not connect to the database within {timeout:g} s")
+
+
+_ack_engines: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ack_engines_lock = threading.Lock()
+
+
+def ack_engine_for(engine: Engine) -> Engine:
+    """The engine for work done while Slack waits for an ack: same database, its own pool,
+    every wait bounded by ACK_DB_TIMEOUT. One per engine, shared by the outbox and the limiter."""
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return engine  # an in-memory database exists only in its own engine
+    with _ack_engines_lock:
+        ack_engine = _ack_engines.get(engine)
+        if ack_engine is None:
+            ack_engine = make_engine(engine.url.render_as_string(hide_password=False), ack_path=True)
+            _ack_engines[engine] = ack_engine
+        return ack_engine
+
+
+@contextlib.contextmanager
+def ack_connection(engine: Engine, seconds: float) -> Iterator[Connection]:
+    """A connection from the ack engine for work Slack waits on: its statements wait at most
+    ``seconds``; a pooled connection that died (a database restart) is replaced once, within
+    that time; and when it runs under _run_until, a caller who gives up can cut it."""
+    deadline = time.monotonic() + seconds
+    for attempt in range(2):
+        conn = engine.connect()
+        job = getattr(_jobs, "current", None)
+        if job is not None:
+            job.using(conn)
+        try:
+            # The first statement is also the liveness check (no separate pre-ping round trip).
+            limit_waits(conn, _left(deadline))
+        except DBAPIError as error:
+            if job is not None:
+                job.done_with_connection()
+            conn.close()
+            if error.connection_invalidated and attempt == 0:
+                continue
+            raise
+        break
+    try:
+        yield conn
+    finally:
+        if job is not None:
+            job.done_with_connection()
+        conn.close()
+
+
+def limit_waits(conn, seconds: float) -> None:
+    """This connection's next statements wait for locks (and run) at most ``seconds``."""
+    ms = max(1, int(seconds * 1000))
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {ms}")
+    elif conn.dialect.name == "postgresql":
+        # LOCAL: back to the connection's own limits when this transaction ends.
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+
+
+def create_tables(engine: Engine, tables=None, *, deadline_seconds: float = SCHEMA_DEADLINE) -> None:
+    """create_all, safe when several workers start at once on a fresh database: whoever loses
+    the race (table already exists, file locked, catalog conflict) looks again, with back-off."""
+    deadline = time.monotonic() + deadline_seconds
+    delay = 0.05
+    while True:
+        try:
+            metadata.create_all(engine, tables=tables, checkfirst=True)
+            return
+        except SQLAlchemyError as error:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.info("creating the schema: %s; trying again", str(error).splitlines()[0][:200])
+            time.sleep(delay * random.uniform(1.0, 2.0))
+            delay = min(delay * 2, 1.0)
 
 
 class Outbox:
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, engine: Engine, ack_engine: Engine | None = None):
+        self.engine = engine  # background work: longer waits
+        # The submission's enqueue and reads made inside an ack: their own pool, short waits.
+        self.ack_engine = ack_engine or ack_engine_for(engine)
 
     @classmethod
     def from_url(cls, database_url: str) -> Outbox:
@@ -289,20 +610,35 @@ class Outbox:
         outbox.create_schema()
         return outbox
 
-    def create_schema(self) -> None:
-        # checkfirst: several workers starting at once each try; losing the race is fine.
-        try:
-            metadata.create_all(self.engine, checkfirst=True)
-        except Exception:
-            metadata.create_all(self.engine, checkfirst=True)
+    def create_schema(self, *, deadline_seconds: float = SCHEMA_DEADLINE) -> None:
+        # Several workers starting at once each try; losing the race (even twice) is fine.
+        create_tables(self.engine, deadline_seconds=deadline_seconds)
 
     # --- writing a new sale -------------------------------------------------
 
-    def enqueue(self, sub: Submission) -> tuple[SaleRecord, bool]:
-        """Store a sale. Returns (row, created); the same submission_key twice is one row."""
-        values = {k: v for k, v in sub.__dict__.items() if k != "raw"}
+    def enqueue(self, sub: Submission, *, timeout: float = ACK_DB_TIMEOUT) -> tuple[SaleRecord, bool]:
+        """Store a sale within about ``timeout`` s. Returns (row, queued).
+
+        The same submission_key (Slack's view id) with the same typed content is one row
+        (queued False): Slack redelivered it. With other content it is the salesperson's
+        correction after an error they saw: it replaces the row's content while no attempt
+        can have reached LeadSquared (queued True), else raises AlreadySending. Raises
+        NotStored when nothing was stored, MaybeStored when that is unknown.
+        """
+        deadline = time.monotonic() + timeout
+        guard = _CommitGuard()
+        # The driver's own limits (busy/statement/lock/connect timeouts) normally answer first;
+        # this also bounds what they can't, such as a network path that swallows packets.
+        outcome = _run_until(deadline + _GRACE, lambda: self._enqueue(sub, deadline, guard))
+        if outcome is _TIMED_OUT:
+            if guard.abandon():
+                raise NotStored("the database didn't answer in time")
+            raise MaybeStored("the database didn't confirm in time")
+        return outcome
+
+    def _enqueue(self, sub: Submission, deadline: float, guard: _CommitGuard) -> tuple[SaleRecord, bool]:
+        values = self._row_values(sub)
         values.update(
-            raw=json.dumps(sub.raw.to_dict()),
             state=SaleState.PENDING.value,
             version=0,
             attempts=0,
@@ -311,15 +647,104 @@ class Outbox:
             delay_notified=False,
             updated_at=sub.created_at,
         )
+        committing = duplicate = False
         try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(sales).values(**values))
-            created = True
-        except IntegrityError:
-            created = False
-        record = self.get_by_key(sub.submission_key)
-        assert record is not None
-        return record, created
+            with ack_connection(self.ack_engine, _left(deadline)) as conn:
+                try:
+                    conn.execute(insert(sales).values(**values))
+                except IntegrityError:
+                    conn.rollback()
+                    duplicate = True
+                else:
+                    if not guard.may_commit():
+                        conn.rollback()
+                        raise NotStored("gave up before committing")
+                    committing = True
+                    conn.commit()
+        except Exception as error:
+            if not committing:
+                # No COMMIT was sent: the transaction died with its connection.
+                raise NotStored(_reason(error)) from error
+            # The COMMIT itself failed: it may or may not have happened. Look.
+            return self._after_uncertain_commit(sub, deadline, guard, error)
+        if duplicate:
+            return self._resubmitted(sub, deadline, guard)
+        record = self._get_by_key(sub.submission_key, deadline)
+        if record is None:  # can't be: we just committed it
+            raise MaybeStored("the stored sale could not be read back")
+        return record, True
+
+    def _row_values(self, sub: Submission) -> dict:
+        values = {k: v for k, v in sub.__dict__.items() if k != "raw"}
+        values["raw"] = json.dumps(sub.raw.to_dict())
+        return values
+
+    def _get_by_key(self, submission_key: str, deadline: float) -> SaleRecord | None:
+        try:
+            return self._select_by_key(submission_key, _left(deadline))
+        except Exception as error:
+            raise MaybeStored(_reason(error)) from error
+
+    def _after_uncertain_commit(self, sub: Submission, deadline: float, guard: _CommitGuard, error: Exception):
+        log.warning("the commit of a submission failed (%s); checking whether it was stored", _reason(error))
+        record = self._get_by_key(sub.submission_key, deadline)
+        if record is None:
+            raise NotStored(_reason(error)) from error
+        if record.raw == sub.raw:
+            return record, True
+        return self._resubmitted(sub, deadline, guard)
+
+    def _resubmitted(self, sub: Submission, deadline: float, guard: _CommitGuard) -> tuple[SaleRecord, bool]:
+        """The view was submitted before. Same content: Slack's retry. Other content: replace
+        the earlier row's content if nothing of it can have reached LeadSquared yet."""
+        # The earlier press is stored: from here on, never tell the user "nothing was stored".
+        guard.earlier_press_stored()
+        for _ in range(3):
+            existing = self._get_by_key(sub.submission_key, deadline)
+            if existing is None:
+                raise MaybeStored("the earlier submission vanished")
+            if existing.raw == sub.raw:
+                return existing, False
+            replaceable = existing.state in (SaleState.PENDING, SaleState.FAILED) and not existing.maybe_posted
+            if not replaceable:
+                raise AlreadySending(existing)
+            changes = self._row_values(sub)
+            del changes["submission_key"]
+            changes.update(
+                state=SaleState.PENDING.value,
+                version=existing.version + 1,
+                next_attempt_at=max(existing.next_attempt_at, sub.created_at)
+                if existing.state is SaleState.PENDING
+                else sub.created_at,
+                error_kind=None,
+                last_error=None,
+                updated_at=time.time(),
+            )
+            if existing.state is SaleState.FAILED:
+                changes.update(attempts=0, delay_notified=False)
+            try:
+                with ack_connection(self.ack_engine, _left(deadline)) as conn:
+                    # Compare-and-set: a dispatcher that claimed the row first (version moved
+                    # on) wins, and we look again; once we win, its stale claim fails instead.
+                    result = conn.execute(
+                        update(sales)
+                        .where(sales.c.id == existing.id, sales.c.version == existing.version)
+                        .values(**changes)
+                    )
+                    replaced = result.rowcount == 1
+                    if not guard.may_commit():
+                        conn.rollback()
+                        raise MaybeStored("gave up before committing the correction")
+                    conn.commit()
+            except Exception as error:
+                raise MaybeStored(_reason(error)) from error
+            if replaced:
+                log.info("sale %s: replaced by the corrected resubmission of its form", existing.id)
+                record = self._get_by_key(sub.submission_key, deadline)
+                if record is None:
+                    raise MaybeStored("the corrected sale could not be read back")
+                return record, True
+        raise MaybeStored("the earlier submission kept changing")
 
     # --- reading ----------------------------------------------------------------
 
@@ -328,20 +753,33 @@ class Outbox:
             row = conn.execute(select(sales).where(sales.c.id == sale_id)).first()
         return SaleRecord.from_row(row) if row else None
 
-    def get_by_key(self, submission_key: str) -> SaleRecord | None:
-        with self.engine.connect() as conn:
+    def get_by_key(self, submission_key: str, *, timeout: float = ACK_DB_TIMEOUT) -> SaleRecord | None:
+        return _read_within(timeout, lambda: self._select_by_key(submission_key, timeout))
+
+    def _select_by_key(self, submission_key: str, timeout: float) -> SaleRecord | None:
+        with ack_connection(self.ack_engine, timeout) as conn:
             row = conn.execute(select(sales).where(sales.c.submission_key == submission_key)).first()
         return SaleRecord.from_row(row) if row else None
 
-    def recent_for_user(self, user_id: str, limit: int = 10) -> list[SaleRecord]:
+    def recent_for_user(self, user_id: str, limit: int = 10, *, timeout: float = ACK_DB_TIMEOUT) -> list[SaleRecord]:
+        """For /logsale history, inside its ack: raises after about ``timeout`` s."""
         query = select(sales).where(sales.c.user_id == user_id).order_by(sales.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
-            return [SaleRecord.from_row(row) for row in conn.execute(query)]
 
-    def known_skus(self, limit: int = 500) -> set[str]:
+        def read() -> list[SaleRecord]:
+            with ack_connection(self.ack_engine, timeout) as conn:
+                return [SaleRecord.from_row(row) for row in conn.execute(query)]
+
+        return _read_within(timeout, read)
+
+    def known_skus(self, limit: int = 500, *, timeout: float = ACK_DB_TIMEOUT) -> set[str]:
+        """For one-line entry, before the modal opens: raises after about ``timeout`` s."""
         query = select(sales.c.product_sku).order_by(sales.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
-            return {sku for (sku,) in conn.execute(query) if sku}
+
+        def read() -> set[str]:
+            with ack_connection(self.ack_engine, timeout) as conn:
+                return {sku for (sku,) in conn.execute(query) if sku}
+
+        return _read_within(timeout, read)
 
     def leadsquared_ids_for_lead(self, prospect_id: str, *, other_than: int) -> frozenset[str]:
         """Activity ids other sales to this lead already own."""
@@ -351,15 +789,20 @@ class Outbox:
         with self.engine.connect() as conn:
             return frozenset(str(i) for (i,) in conn.execute(query))
 
-    def has_backlog(self, now: float | None = None) -> bool:
-        """Is any sale due or being posted right now (i.e. waiting for LeadSquared calls)?"""
+    def has_backlog(self, now: float | None = None, *, timeout: float = ACK_DB_TIMEOUT) -> bool:
+        """Is any sale due or being posted right now (i.e. waiting for LeadSquared calls)?
+        Asked by lookups made for Slack requests: raises after about ``timeout`` s."""
         now = time.time() if now is None else now
         busy = or_(
             and_(sales.c.state == SaleState.PENDING.value, sales.c.next_attempt_at <= now),
             sales.c.state == SaleState.POSTING.value,
         )
-        with self.engine.connect() as conn:
-            return conn.execute(select(sales.c.id).where(busy).limit(1)).first() is not None
+
+        def read() -> bool:
+            with ack_connection(self.ack_engine, timeout) as conn:
+                return conn.execute(select(sales.c.id).where(busy).limit(1)).first() is not None
+
+        return _read_within(timeout, read)
 
     def count_by_state(self) -> dict[str, int]:
         from sqlalchemy import func
@@ -644,3 +1087,127 @@ def _insert_notification(
             updated_at=now,
         )
     )
+
+
+def _left(deadline: float) -> float:
+    """What is left of an ack-path budget (at least a sliver, so a statement can still run)."""
+    return max(0.05, deadline - time.monotonic())
+
+
+def _reason(error: BaseException) -> str:
+    """One line for the log: the driver's message without the SQL and parameters."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
+    return f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+
+
+# How long past its own limits an ack-path call is waited for before it is abandoned.
+_GRACE = 0.2
+_TIMED_OUT = object()
+
+
+_jobs = threading.local()  # the _AckJob the current thread runs, if any
+
+
+class _AckJob:
+    """One piece of ack-path database work on its own thread. When the caller gives up, the
+    connection it uses is cut, so the thread (and the pool's connection) isn't stuck forever
+    on a network path that swallows packets."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._dbapi_connection = None
+        self._abandoned = False
+
+    def using(self, conn: Connection) -> None:
+        with self._lock:
+            self._dbapi_connection = conn.connection.dbapi_connection
+            abandoned = self._abandoned
+        if abandoned:
+            self.cut()
+
+    def done_with_connection(self) -> None:
+        # Back to the pool: from now on it may be someone else's, never to be cut by us.
+        with self._lock:
+            self._dbapi_connection = None
+
+    def abandon(self) -> None:
+        with self._lock:
+            self._abandoned = True
+        self.cut()
+
+    def cut(self) -> None:
+        with self._lock:
+            dbapi_connection = self._dbapi_connection
+        if dbapi_connection is not None:
+            _cut(dbapi_connection)
+
+
+def _cut(dbapi_connection) -> None:
+    """Make the call blocked on this connection fail now; SQLAlchemy then drops the connection."""
+    with contextlib.suppress(Exception):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.interrupt()
+            return
+        # psycopg: shut the socket down under it, so its wait for an answer ends.
+        fd = os.dup(dbapi_connection.pgconn.socket)
+        with socket.socket(fileno=fd) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _run_until(deadline: float, work):
+    """work() on its own thread: its result (or its exception), or _TIMED_OUT at the deadline.
+    A daemon thread, so one stuck on a dead connection never holds up the process's exit."""
+    outcome: dict = {}
+    done = threading.Event()
+    job = _AckJob()
+
+    def run() -> None:
+        _jobs.current = job
+        try:
+            outcome["result"] = work()
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = error
+        done.set()
+
+    threading.Thread(target=run, daemon=True, name="db-ack").start()
+    if not done.wait(max(0.0, deadline - time.monotonic())):
+        job.abandon()
+        return _TIMED_OUT
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _read_within(timeout: float, read):
+    outcome = _run_until(time.monotonic() + timeout + _GRACE, read)
+    if outcome is _TIMED_OUT:
+        raise TimeoutError(f"the database didn't answer within {timeout:g} s")
+    return outcome
+
+
+class _CommitGuard:
+    """Lets enqueue() give up at its deadline and still know whether anything was stored:
+    the worker asks before each COMMIT, and never sends one after the caller gave up."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self._maybe_stored = False
+
+    def may_commit(self) -> bool:
+        with self._lock:
+            if self._abandoned:
+                return False
+            self._maybe_stored = True
+            return True
+
+    def earlier_press_stored(self) -> None:
+        with self._lock:
+            self._maybe_stored = True
+
+    def abandon(self) -> bool:
+        """The caller gives up. True when nothing was or will be stored."""
+        with self._lock:
+            self._abandoned = True
+            return not self._maybe_stored

@@ -10,6 +10,7 @@ take a slot with a compare-and-set on its version. A sliding window never lets m
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
@@ -18,7 +19,9 @@ from sqlalchemy import Column, Integer, String, Table, Text, insert, select, upd
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.outbox import metadata
+from bot.domain.outbox import ACK_DB_TIMEOUT, ack_connection, ack_engine_for, create_tables, metadata
+
+log = logging.getLogger(__name__)
 
 rate_limit_windows = Table(
     "logsale_rate_limit",
@@ -52,39 +55,48 @@ class SharedRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._local = threading.Lock()  # fewer CAS collisions among this process's threads
-        metadata.create_all(engine, tables=[rate_limit_windows], checkfirst=True)
+        # Lookups made for Slack requests ask with a max_wait: they wait for the database briefly too.
+        self._ack_engine = ack_engine_for(engine)
+        create_tables(engine, [rate_limit_windows])
         self._ensure_row()
 
-    def _ensure_row(self) -> None:
+    def _ensure_row(self, engine: Engine | None = None) -> None:
         try:
-            with self.engine.begin() as conn:
+            with (engine or self.engine).begin() as conn:
                 conn.execute(insert(rate_limit_windows).values(name=self.name, stamps="[]", version=0))
         except IntegrityError:
             pass
 
-    def try_acquire(self) -> float:
-        """Take a slot now and return 0, or return how many seconds until one frees up."""
+    def try_acquire(self, *, quick: bool = False) -> float:
+        """Take a slot now and return 0, or return how many seconds until one frees up.
+        quick: for a Slack request, whose database waits are bounded by ACK_DB_TIMEOUT."""
+        engine = self._ack_engine if quick else self.engine
+
+        def connection():
+            return ack_connection(engine, ACK_DB_TIMEOUT) if quick else engine.connect()
+
         for _ in range(50):
-            with self.engine.connect() as conn:
+            with connection() as conn:
                 row = conn.execute(
                     select(rate_limit_windows.c.stamps, rate_limit_windows.c.version).where(
                         rate_limit_windows.c.name == self.name
                     )
                 ).first()
             if row is None:
-                self._ensure_row()
+                self._ensure_row(engine)
                 continue
             now = self._clock()
             stamps = [t for t in json.loads(row.stamps) if t > now - self.window]
             if len(stamps) >= self.calls:
                 return max(0.001, stamps[-self.calls] + self.window - now)
             stamps.append(now)
-            with self.engine.begin() as conn:
+            with connection() as conn:
                 result = conn.execute(
                     update(rate_limit_windows)
                     .where(rate_limit_windows.c.name == self.name, rate_limit_windows.c.version == row.version)
                     .values(stamps=json.dumps(stamps[-self.calls :]), version=row.version + 1)
                 )
+                conn.commit()
             if result.rowcount == 1:
                 return 0.0
         return 0.05  # heavy contention: let the caller back off briefly
@@ -93,7 +105,7 @@ class SharedRateLimiter:
         deadline = None if max_wait is None else self._clock() + max_wait
         while True:
             with self._local:
-                wait = self.try_acquire()
+                wait = self.try_acquire(quick=max_wait is not None)
             if wait == 0:
                 return True
             if deadline is not None and self._clock() + wait > deadline:
@@ -136,9 +148,15 @@ class SalesFirstLimiter:
         self._has_backlog = has_backlog
 
     def acquire(self, max_wait: float | None = None) -> bool:
-        if self._has_backlog():
+        try:
+            if self._has_backlog():
+                return False
+            return self.limiter.acquire(max_wait)
+        except Exception as error:
+            # The database is locked or away: no call for a lookup (it answers from its
+            # cache or without the check); sales keep the calls when it is back.
+            log.warning("lookup gets no LeadSquared call: database unavailable (%s)", type(error).__name__)
             return False
-        return self.limiter.acquire(max_wait)
 
     def saturate(self) -> None:
         self.limiter.saturate()

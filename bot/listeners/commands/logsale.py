@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
@@ -29,6 +31,9 @@ HELP = (
     "`11/12` is 12 Nov in an en-US Slack, 11 Dec otherwise. Anything I can't place is an error, never a guess. "
     "The channel sees each logged sale with its LeadSquared Id, and an Undo button."
 )
+log = logging.getLogger(__name__)
+
+HISTORY_UNAVAILABLE = "I can't read your sales history just now (the database is busy). Please try again in a moment."
 
 
 def make_logsale_command(services: Services):
@@ -42,7 +47,13 @@ def make_logsale_command(services: Services):
             ack(text=HELP)
             return
         if word == "history":
-            records = services.outbox.recent_for_user(user_id, limit=10)
+            try:
+                # Bounded (outbox.ACK_DB_TIMEOUT): this runs inside the command's ack.
+                records = services.outbox.recent_for_user(user_id, limit=10)
+            except Exception as error:
+                log.warning("history unavailable: %s", type(error).__name__)
+                ack(text=HISTORY_UNAVAILABLE)
+                return
             ack(**messages.history_message(records))
             return
         ack()

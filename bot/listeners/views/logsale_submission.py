@@ -17,7 +17,7 @@ from slack_bolt import Ack
 from bot.domain.errors import LeadSquaredError
 from bot.domain.leads import LeadNotResolved
 from bot.domain.model import RawSale
-from bot.domain.outbox import Submission
+from bot.domain.outbox import AlreadySending, MaybeStored, NotStored, Submission
 from bot.domain.search import OwnerVerdict, owner_error
 from bot.domain.validation import validate_sale
 from bot.services import Services
@@ -37,6 +37,22 @@ SAVE_FAILED = (
     "I couldn't save this sale just now, so nothing was sent. Press Log sale again in a moment; "
     "everything you typed is still here."
 )
+# The database didn't say whether it kept the sale. Pressing again is safe: the same form
+# with the same content is stored once.
+SAVE_UNCERTAIN = (
+    "I couldn't confirm this sale was saved. Press Log sale again in a moment: "
+    "if it was saved, it is still logged only once."
+)
+# The form was submitted before (Slack showed an error, but the sale was saved) and that
+# sale is already on its way to LeadSquared with what was typed then.
+ALREADY_SENDING = (
+    "Your earlier press of Log sale was saved after all, and that sale is already being sent to "
+    "LeadSquared as it was then. Close this form; if that sale is wrong, Undo it from the channel "
+    "message and log it again."
+)
+# The database waits of the ack (all of them together) end this long after the submission
+# arrived: with the request's queueing and Slack's round trip, the ack stays inside 3 s.
+SAVE_DEADLINE = 2.0
 
 
 def make_logsale_submission(services: Services):
@@ -113,10 +129,24 @@ def make_logsale_submission(services: Services):
             created_at=now,
         )
         try:
-            _record, created = services.outbox.enqueue(submission)
+            _record, created = services.outbox.enqueue(
+                submission, timeout=max(0.3, SAVE_DEADLINE - (time.monotonic() - started))
+            )
+        except NotStored as error:
+            log.warning("could not store a submission, nothing stored: %s", error)
+            ack(response_action="errors", errors={"lead": SAVE_FAILED})
+            return
+        except MaybeStored as error:
+            log.warning("could not confirm a submission was stored: %s", error)
+            ack(response_action="errors", errors={"lead": SAVE_UNCERTAIN})
+            return
+        except AlreadySending as error:
+            log.info("resubmission of %s with new content after sale %s was claimed", view_key, error.record.id)
+            ack(response_action="errors", errors={"lead": ALREADY_SENDING})
+            return
         except Exception:
             log.exception("could not store a submission")
-            ack(response_action="errors", errors={"lead": SAVE_FAILED})
+            ack(response_action="errors", errors={"lead": SAVE_UNCERTAIN})
             return
         ack()
         if created:
