@@ -13,12 +13,15 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.config import Settings
 from bot.domain.dispatcher import Dispatcher
+from bot.domain.home_tabs import HomeTabs
 from bot.domain.leads import lead_kind, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient
 from bot.domain.model import LeadRef, RawSale
 from bot.domain.outbox import Outbox, make_engine
 from bot.domain.rate_limit import SalesFirstLimiter, SharedRateLimiter
+from bot.domain.sale_threads import SaleThreads
 from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
+from bot.slack_ui.home_publisher import PUBLISH_CALLS, PUBLISH_SECONDS, HomePublisher
 from bot.slack_ui.notifier import SlackNotifier
 from bot.slack_ui.users import SlackUser, UserDirectory
 
@@ -60,6 +63,9 @@ class Services:
     product_search: ProductSearch | None = None
     owner_check: OwnerCheck | None = None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    # App Home tabs (bot/slack_ui/home_publisher.py) and threads of message-shortcut sales.
+    home: HomePublisher | None = None
+    sale_threads: SaleThreads | None = None
 
     def __post_init__(self) -> None:
         search_client = self.leadsquared_lookups.with_options(max_wait=SEARCH_LIMITER_WAIT)
@@ -90,10 +96,11 @@ class Services:
             max_wait=LOOKUP_LIMITER_WAIT,
             rate_limiter=SalesFirstLimiter(limiter, outbox.has_backlog),
         )
+        notifier = SlackNotifier(web_client)
         dispatcher = Dispatcher(
             outbox,
             leadsquared,
-            SlackNotifier(web_client),
+            notifier,
             threads=min(8, settings.rate_limit.calls),
             # A lease shorter than one call would hand a live sale to a second worker.
             lease_seconds=max(settings.lease_seconds, settings.leadsquared_timeout + 10),
@@ -110,9 +117,31 @@ class Services:
             leadsquared_lookups=lookups,
             dispatcher=dispatcher,
         )
+        services.wire_home_and_threads(engine, notifier, start=start_dispatcher)
         if start_dispatcher:
             dispatcher.start()
         return services
+
+    def wire_home_and_threads(self, engine, notifier: SlackNotifier, *, start: bool) -> None:
+        """The App Home publisher (refreshed when a sale changes state, in any process) and
+        the threads message-shortcut sales are confirmed in."""
+        tabs = HomeTabs(engine)
+        tabs.create_schema()
+        self.sale_threads = SaleThreads(engine)
+        self.sale_threads.create_schema()
+        notifier.thread_of = lambda record: self.sale_threads.thread_ts_for(record.submission_key)
+        self.home = HomePublisher(
+            outbox=self.outbox,
+            tabs=tabs,
+            users=self.users,
+            client=self.web_client,
+            is_admin=lambda user_id: self.is_admin(self.users.get(user_id)),
+            limiter=SharedRateLimiter(engine, PUBLISH_CALLS, PUBLISH_SECONDS, name="slack_views_publish", margin=0),
+            min_interval=self.settings.home_refresh_seconds,
+        )
+        self.dispatcher.on_state_change = lambda record: self.home.request_refresh(record.user_id)
+        if start:
+            self.home.start()
 
     # --- who may do what ------------------------------------------------------------
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot import operations_http as operations
 from bot.app import build_app
 from bot.config import Settings
 from bot.logging_setup import configure_logging
+from bot.operations_http import OPERATIONS_PATHS
 from bot.services import Services
 
 SLACK_PATH = "/slack/events"
@@ -23,6 +25,8 @@ def create_wsgi_app(settings: Settings, *, start_dispatcher: bool = True):
         if path == "/healthz" and method in ("GET", "HEAD"):
             start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"ok\n"]
+        if path in OPERATIONS_PATHS and method in ("GET", "HEAD"):
+            return operations.serve(path, services, environ, start_response)
         if path == SLACK_PATH:
             if method != "POST":
                 start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])

@@ -20,9 +20,11 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Protocol
 
+from bot import metrics
 from bot.domain.errors import ErrorKind, LeadSquaredError, explain, explain_delay
 from bot.domain.leads import LeadNotResolved, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient, find_matching_activity
@@ -179,12 +181,14 @@ class Dispatcher:
                 else ""
             )
             if self.outbox.finish(record, state, error_kind=error.kind.value, last_error=final):
+                metrics.count_post(state.value, error.kind.value)
                 self._notify("sale_failed", record.id)
             return
         failures = record.attempts
         at = now + backoff_seconds(failures)
         log.info("sale %s: %s; retrying in %.0f s", record.id, error.kind.value, at - now)
         delay_text = explain_delay(error)
+        metrics.count_post("retry", error.kind.value)
         if self.outbox.retry_later(
             record, at, maybe_posted=maybe_posted, error_kind=error.kind.value, last_error=delay_text
         ) and self.outbox.mark_delay_notified(record.id):
@@ -217,6 +221,7 @@ class Dispatcher:
             return
         if finished:
             log.info("sale %s: posted to LeadSquared as %s", record.id, activity_id)
+            metrics.count_post("posted")
             self._notify("sale_posted", record.id)
         else:
             # Our lease ran out while LeadSquared answered; whoever took over will find this
@@ -229,13 +234,30 @@ class Dispatcher:
 
     def _notify(self, what: str, sale_id: int) -> None:
         # The sale's fate is already stored; a Slack hiccup must not undo or repeat it.
+        record = None
         try:
-            getattr(self.notifier, what)(self.outbox.get(sale_id))
+            record = self.outbox.get(sale_id)
+            getattr(self.notifier, what)(record)
         except Exception:
             log.exception("sale %s: could not tell the salesperson (%s)", sale_id, what)
+            metrics.count_notification_failure(what)
+        if record is not None:
+            self._state_changed(record)
+
+    # Called after each state change the salesperson is told about (posted, failed, unknown).
+    # Set by services to ask for a refresh of the owner's App Home (coalesced, any process).
+    on_state_change: Callable[[SaleRecord], None] | None = None
+
+    def _state_changed(self, record: SaleRecord) -> None:
+        if self.on_state_change is not None:
+            try:
+                self.on_state_change(record)
+            except Exception as error:  # the Home catches up on its next open
+                log.warning("sale %s: home refresh hook failed: %s", record.id, type(error).__name__)
 
     def _fail(self, record: SaleRecord, kind: str, message: str) -> None:
         if self.outbox.finish(record, SaleState.FAILED, error_kind=kind, last_error=message):
+            metrics.count_post("failed", kind)
             self._notify("sale_failed", record.id)
 
 

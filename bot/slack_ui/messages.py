@@ -146,6 +146,7 @@ STATE_LABELS = {
     SaleState.FAILED: "failed",
     SaleState.UNKNOWN: "unknown — check LeadSquared",
     SaleState.CANCELLED: "undone",
+    SaleState.RESOLVED: "resolved by an admin",
 }
 
 

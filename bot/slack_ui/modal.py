@@ -40,6 +40,8 @@ class ModalContext:
     response_url: str | None = None
     tz: str | None = None
     locale: str | None = None
+    # The message a sale was logged from (message shortcut): its confirmation replies in that thread.
+    thread_ts: str | None = None
 
     def encode(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v}
@@ -57,7 +59,9 @@ class ModalContext:
             return cls()
         if not isinstance(data, dict):
             return cls()
-        return cls(**{k: str(data[k]) for k in ("channel_id", "response_url", "tz", "locale") if data.get(k)})
+        return cls(
+            **{k: str(data[k]) for k in ("channel_id", "response_url", "tz", "locale", "thread_ts") if data.get(k)}
+        )
 
 
 def build_logsale_modal(

@@ -8,11 +8,13 @@ last a DM, so the salesperson always hears how the sale went.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot import metrics
 from bot.domain.outbox import SaleRecord
 from bot.slack_ui import messages
 
@@ -37,8 +39,20 @@ class SlackNotifier:
 
     # --- routes ---------------------------------------------------------------------
 
+    # Set by services: the thread a sale was logged from (message shortcut), if any.
+    thread_of: Callable[[SaleRecord], str | None] | None = None
+
     def announce(self, record: SaleRecord, message: dict) -> str:
         """For the whole channel. Returns the route that worked."""
+        # A response_url can't post into a thread (bolt-js#963), so a threaded sale goes first
+        # through chat.postMessage with thread_ts, then down the usual routes.
+        thread_ts = self._thread_ts(record)
+        if (
+            thread_ts
+            and record.channel_id
+            and self._call("chat_postMessage", channel=record.channel_id, thread_ts=thread_ts, **message)
+        ):
+            return "thread"
         if self._via_response_url(record.response_url, message, "in_channel"):
             return "response_url"
         if record.channel_id and self._call("chat_postMessage", channel=record.channel_id, **message):
@@ -46,6 +60,7 @@ class SlackNotifier:
         if self._dm(record.user_id, message):
             return "dm"
         log.error("sale %s: no route reached Slack for the announcement", record.id)
+        metrics.count_notification_failure("announce")
         return "none"
 
     def tell_submitter(self, record: SaleRecord, message: dict) -> str:
@@ -59,7 +74,17 @@ class SlackNotifier:
         if self._dm(record.user_id, message):
             return "dm"
         log.error("sale %s: no route reached the submitter", record.id)
+        metrics.count_notification_failure("tell_submitter")
         return "none"
+
+    def _thread_ts(self, record: SaleRecord) -> str | None:
+        if self.thread_of is None:
+            return None
+        try:
+            return self.thread_of(record)
+        except Exception as error:  # no thread known: announce the usual way
+            log.warning("sale %s: thread lookup failed: %s", record.id, type(error).__name__)
+            return None
 
     def _via_response_url(self, url: str | None, message: dict, response_type: str) -> bool:
         if not url:

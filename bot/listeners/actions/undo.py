@@ -60,6 +60,8 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
             return
         if not services.outbox.mark_cancelled(record.id, clicker_id):
             return  # a second click got here first; it updates the message
+        if services.home is not None:
+            services.home.request_refresh(record.user_id)
         message = messages.undone_message(record, clicker_id)
         if not _replace_message(body, message, client, respond):
             respond(response_type="ephemeral", replace_original=False, **message)

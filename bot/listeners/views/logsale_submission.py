@@ -108,9 +108,19 @@ def make_logsale_submission(services: Services):
             ack(response_action="errors", errors={"lead": SAVE_FAILED})
             return
         ack()
+        if created and context.thread_ts and services.sale_threads is not None:
+            _remember_thread(services, view_key, context.thread_ts)
         if created:
             services.dispatcher.wake()
         else:
             log.info("duplicate submission %s ignored (already queued)", view_key)
 
     return handle_logsale_submission
+
+
+def _remember_thread(services: Services, submission_key: str, thread_ts: str) -> None:
+    # After the ack: the sale is stored either way; at worst it is announced outside the thread.
+    try:
+        services.sale_threads.remember(submission_key, thread_ts)
+    except Exception:
+        log.exception("could not store the thread of submission %s", submission_key)
