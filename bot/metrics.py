@@ -16,8 +16,9 @@ import logging
 import os
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import choose_encoder
 
 log = logging.getLogger(__name__)
 
@@ -115,21 +116,30 @@ class QueueCollector:
         )
 
 
-def render(outbox) -> tuple[bytes, str]:
-    """The scrape: every process's counters (multiprocess mode) plus the queue from the database."""
+def render(outbox, accept: str = "") -> tuple[bytes, str]:
+    """The scrape, in the format the scraper asks for (Accept): every process's counters
+    (multiprocess mode) plus the queue read from the database, as one exposition."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        counters = generate_latest(registry)
+        counters = multiprocess.MultiProcessCollector(None)
     else:  # one process (Socket Mode, tests): its own default registry
-        from prometheus_client import REGISTRY
+        from prometheus_client import REGISTRY as counters
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Together(counters, QueueCollector(outbox)))
+    encoder, content_type = choose_encoder(accept or "")
+    return encoder(registry), content_type
 
-        counters = generate_latest(REGISTRY)
-    queue = CollectorRegistry()
-    queue.register(QueueCollector(outbox))
-    return counters + generate_latest(queue), CONTENT_TYPE_LATEST
+
+class _Together:
+    """Several collectors as one, so an OpenMetrics answer has a single # EOF."""
+
+    def __init__(self, *collectors):
+        self.collectors = collectors
+
+    def collect(self):
+        for collector in self.collectors:
+            yield from collector.collect()
 
 
 def token_matches(header_value: str | None, token: str) -> bool:

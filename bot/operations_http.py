@@ -46,7 +46,7 @@ def _metrics(services, environ, start_response):
             [("Content-Type", "text/plain; charset=utf-8"), ("WWW-Authenticate", 'Bearer realm="metrics"')],
         )
         return [b"Authorization: Bearer <LOGSALE_METRICS_TOKEN> required\n"]
-    body, content_type = metrics.render(services.outbox)
+    body, content_type = metrics.render(services.outbox, environ.get("HTTP_ACCEPT", ""))
     start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
 

@@ -119,7 +119,7 @@ def describe(record: SaleRecord, now: float | None = None) -> str:
         f"{record.user_id} · {record.lead_label or record.lead_text} · {record.product_sku} {record.status} "
         f"{record.revenue} · attempts {record.attempts}"
     )
-    if record.maybe_posted:
+    if record.maybe_posted or record.state is SaleState.UNKNOWN:
         line += " · may already be in LeadSquared"
     if record.state is SaleState.PENDING and record.next_attempt_at > now:
         line += f" · next try in {_age(record.next_attempt_at - now)}"
