@@ -192,3 +192,20 @@ def test_metrics_token_must_match_exactly_as_a_bearer_token():
     assert not token_matches("s3cret", "s3cret")
     assert not token_matches(None, "s3cret")
     assert not token_matches("Bearer ", "s3cret")
+
+
+def test_the_manifest_declares_what_the_code_listens_for():
+    from pathlib import Path
+
+    from bot.listeners.shortcuts.log_sale import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+
+    manifest = json.loads((Path(__file__).resolve().parents[2] / "manifest.json").read_text())
+    shortcuts = {s["callback_id"]: s for s in manifest["features"]["shortcuts"]}
+    assert shortcuts[GLOBAL_SHORTCUT]["type"] == "global"
+    assert shortcuts[MESSAGE_SHORTCUT]["type"] == "message"
+    # slackapi/manifest-schema (schemas/manifest.schema.1.0.0.json): name 1-24 chars, description <= 150.
+    assert all(1 <= len(s["name"]) <= 24 and 1 <= len(s["description"]) <= 150 for s in shortcuts.values())
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    events = manifest["settings"]["event_subscriptions"]
+    assert events["request_url"].endswith("/slack/events") and "app_home_opened" in events["bot_events"]
+    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]  # shortcuts need it, as slash commands do
