@@ -260,3 +260,19 @@ def test_message_shortcut_on_a_reply_answers_in_the_same_thread(bot):
     bot.submit(dict(opened.args["view"], id=opened.response["view"]["id"]), lead="asha@buyer.in", revenue="9000")
     [reply] = bot.slack.wait_for("chat.postMessage", predicate=lambda c: c.ok)
     assert reply.args["thread_ts"] == "1764200000.000100"
+
+
+def test_the_event_request_url_passes_slacks_url_verification(bot):
+    # Slack checks the Event Subscriptions Request URL with this (api.slack.com/events/url_verification).
+    body = json.dumps(
+        {
+            "token": sr.VERIFICATION_TOKEN,
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
+    response = sr.post_signed(bot.server.events_url, body, SIGNING_SECRET, content_type="application/json")
+    assert response.status_code == 200
+    assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.text
+    unsigned = sr.post_signed(bot.server.events_url, body, "not-the-secret", content_type="application/json")
+    assert unsigned.status_code == 401

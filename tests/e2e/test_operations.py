@@ -281,3 +281,40 @@ def test_queue_lists_sales_stuck_in_the_queue(deploy, sqlite_url):
     assert " pending " in line or " posting " in line
     assert "Stuck" in listed.stdout and "Failed" not in listed.stdout
     bot.leadsquared.clear_failures()
+
+
+def worker_pids(bot: Deployment) -> list[int]:
+    master = bot.server.process.pid
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:  # ppid
+                pids.append(int(entry))
+    return pids
+
+
+def test_a_worker_that_dies_keeps_its_counts_in_the_sum(deploy):
+    import signal
+
+    bot = deploy(WEB_CONCURRENCY="2")
+    bot.log_sale()
+    bot.wait_for_response("in_channel")
+    wait_until(lambda: len(worker_pids(bot)) == 2, 10, "two workers")
+    # Both original workers die in turn (so surely the one that posted): gunicorn starts new ones
+    # and child_exit marks each dead one; its counts must stay in the sum.
+    original = set(worker_pids(bot))
+    for n, pid in enumerate(sorted(original), start=1):
+        os.kill(pid, signal.SIGKILL)
+        wait_until(
+            lambda n=n: len(set(worker_pids(bot)) - original) == n and len(worker_pids(bot)) == 2, 20, "a new worker"
+        )
+    wait_until(lambda: requests.get(bot.server.url + "/healthz", timeout=5).status_code == 200, 10, "healthz")
+    for _ in range(6):
+        samples = scrape(bot, token=None)
+        assert value(samples, "logsale_posts_total", outcome="posted") == 1
+        assert value(samples, "logsale_sales", state="done") == 1
