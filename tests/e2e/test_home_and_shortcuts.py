@@ -276,3 +276,13 @@ def test_the_event_request_url_passes_slacks_url_verification(bot):
     assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.text
     unsigned = sr.post_signed(bot.server.events_url, body, "not-the-secret", content_type="application/json")
     assert unsigned.status_code == 401
+
+
+def test_a_new_sale_shows_as_queued_while_leadsquared_cannot_be_reached(deploy):
+    bot = deploy(LOGSALE_HOME_REFRESH_SECONDS="0.5")
+    open_home(bot)
+    wait_for_home(bot, USER, lambda t: "No sales yet" in t)
+    bot.leadsquared.fail_next("drop_before", count=50, path_contains=CREATE)
+    bot.log_sale(revenue="4321")
+    wait_for_home(bot, USER, lambda t: "*queued*" in t and "4,321" in t)
+    bot.leadsquared.clear_failures()

@@ -110,6 +110,8 @@ def make_logsale_submission(services: Services):
         ack()
         if created and context.thread_ts and services.sale_threads is not None:
             _remember_thread(services, view_key, context.thread_ts)
+        if created and services.home is not None:
+            services.home.request_refresh(user_id)  # the new sale shows on the Home as queued
         if created:
             services.dispatcher.wake()
         else:
