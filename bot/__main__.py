@@ -7,9 +7,13 @@ it serves the same HTTP app as the Procfile, with gunicorn, on $PORT.
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 
 from bot.config import ConfigError, Settings
+
+log = logging.getLogger("bot")
 
 
 def main(argv: list[str]) -> int:
@@ -40,15 +44,45 @@ def main(argv: list[str]) -> int:
 
 def run_socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     from bot.app import build_app
     from bot.logging_setup import configure_logging
     from bot.services import Services
 
     configure_logging(settings.log_level, settings.secrets)
-    app = build_app(Services.build(settings))
-    SocketModeHandler(app, settings.slack_app_token).start()
+    # The dispatcher starts only once Slack has let us in: a failed start leaves no threads.
+    services = Services.build(settings, start_dispatcher=False)
+    handler = SocketModeHandler(build_app(services), settings.slack_app_token)
+    try:
+        handler.connect()  # apps.connections.open, then the WebSocket
+    except SlackApiError as error:
+        print(f"logsale: {_app_token_fix(error.response.get('error'))}", file=sys.stderr, flush=True)
+        return 1
+    except OSError as error:  # refused, DNS, timeout (urllib's URLError is an OSError)
+        print(
+            f"logsale: can't reach Slack at {settings.slack_api_url} ({type(error).__name__}): "
+            "check the network (and SLACK_API_URL, if you set it), then start again.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    services.dispatcher.start()
+    log.info("connected to Slack over Socket Mode")
+    threading.Event().wait()
     return 0
+
+
+def _app_token_fix(code: str | None) -> str:
+    if code == "not_allowed_token_type":
+        return (
+            "Slack said not_allowed_token_type: SLACK_APP_TOKEN must be an app-level token (xapp-…), "
+            "not the bot token; create one under Basic Information > App-Level Tokens with connections:write."
+        )
+    return (
+        f"Slack refused SLACK_APP_TOKEN ({code}): create an app-level token (xapp-…) with connections:write "
+        "under Basic Information > App-Level Tokens, set SLACK_APP_TOKEN to it, and check Socket Mode is on."
+    )
 
 
 if __name__ == "__main__":

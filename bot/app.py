@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 from bot import bolt_fixes
+from bot.access import AccessMiddleware
 from bot.listeners import register_listeners
 from bot.services import Services
 
@@ -15,8 +18,19 @@ from bot.services import Services
 LISTENER_THREADS = 32
 
 
+class _TokenFromClient(logging.Filter):
+    """App() reads SLACK_BOT_TOKEN from the environment even when given a client built from
+    it, then warns that the token "will be unused". It is the same token: drop that one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def build_app(services: Services) -> App:
     bolt_fixes.apply()
+    bolt_logger = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _TokenFromClient) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_TokenFromClient())
     app = App(
         signing_secret=services.settings.slack_signing_secret,
         client=services.web_client,
@@ -24,5 +38,7 @@ def build_app(services: Services) -> App:
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, "bolt-listener"),
     )
+    # Before any listener: who may use LogSale is decided here, for every kind of request.
+    app.use(AccessMiddleware(services.access, services.background))
     register_listeners(app, services)
     return app

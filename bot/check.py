@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import ConfigError, Settings
 from bot.domain.errors import LeadSquaredError, explain
-from bot.domain.leadsquared import LeadSquaredClient
+from bot.domain.leadsquared import LeadSquaredClient, key_owner_label
 from bot.domain.outbox import Outbox
 
 
@@ -44,7 +44,7 @@ def run_check(settings: Settings | None = None, out=print) -> int:
         user = client.user_by_access_key()
         right_host = ((user.get("LSQCommonServiceURLs") or {}).get("api") or "").strip()
         configured = urlparse(settings.leadsquared_base_url).netloc
-        who = user.get("EmailAddress") or user.get("FirstName") or "a user"
+        who = key_owner_label(user)
         out(f"ok   LeadSquared: keys belong to {who}; their API host is {right_host or 'not stated'}")
         if right_host and right_host != configured and not configured.startswith(("127.", "localhost")):
             problems += 1

@@ -57,6 +57,9 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     # At most one App Home refresh per user this often, however many of their sales change.
     home_refresh_seconds: float = 5.0
+    # Telling Slack: first back-off after an outage answer (doubles, capped at 60 s), and when to give up.
+    notify_backoff_seconds: float = 2.0
+    notify_horizon_seconds: float = 24 * 3600
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -81,6 +84,14 @@ class Settings:
                 load_dotenv(override=False)
             env = os.environ
         get = _Reader(env)
+        database_url = _database_url(get.optional("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        if get.optional("DYNO") and database_url.startswith("sqlite"):
+            # Heroku's filesystem is thrown away at every restart and deploy (at least daily):
+            # queued sales, history and the duplicate-submission keys would go with it.
+            raise ConfigError(
+                "DATABASE_URL is SQLite on a Heroku dyno, whose files are lost at every restart: "
+                "run `heroku addons:create heroku-postgresql` (it sets DATABASE_URL)."
+            )
         return cls(
             slack_bot_token=get.required(
                 "SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth page"
@@ -100,7 +111,7 @@ class Settings:
                 "LEADSQUARED_SECRET_KEY", "LeadSquared > My Profile > Settings > API and Webhooks"
             ),
             rate_limit=_rate_limit(get.optional("LEADSQUARED_RATE_LIMIT") or DEFAULT_RATE_LIMIT),
-            database_url=_database_url(get.optional("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            database_url=database_url,
             port=_port(get.optional("PORT") or "3000"),
             log_level=_log_level(get.optional("LOG_LEVEL") or "INFO"),
             allowed_users=_id_list(get.optional("LOGSALE_ALLOWED_USERS")),
@@ -113,6 +124,12 @@ class Settings:
             metrics_token=get.optional("LOGSALE_METRICS_TOKEN"),
             home_refresh_seconds=_positive_float(
                 "LOGSALE_HOME_REFRESH_SECONDS", get.optional("LOGSALE_HOME_REFRESH_SECONDS") or "5"
+            ),
+            notify_backoff_seconds=_positive_float(
+                "LOGSALE_NOTIFY_BACKOFF_SECONDS", get.optional("LOGSALE_NOTIFY_BACKOFF_SECONDS") or "2"
+            ),
+            notify_horizon_seconds=_positive_float(
+                "LOGSALE_NOTIFY_HORIZON_SECONDS", get.optional("LOGSALE_NOTIFY_HORIZON_SECONDS") or "86400"
             ),
         )
 

@@ -11,7 +11,8 @@ import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2") or 2)
-worker_class = "gthread"
+# gthread whose threads can't be held by slow clients (see bot/gunicorn_worker.py).
+worker_class = "bot.gunicorn_worker.ReadBoundedThreadWorker"
 threads = 32
 timeout = 30
 graceful_timeout = 25
@@ -44,11 +45,15 @@ def on_starting(server):
 
 
 def worker_exit(server, worker):
-    # Finish the sale in flight (its row would otherwise wait out its lease); claim no more.
+    # Finish the sales in flight within the graceful timeout, or hand them back (pending, to
+    # be looked up first) so none waits out its lease; claim no more (bot/shutdown.py).
     app = sys.modules.get("bot.wsgi")
     services = getattr(getattr(app, "application", None), "services", None)
     if services is not None:
-        services.dispatcher.stop(timeout=20)
+        from bot.shutdown import finish_or_hand_back
+
+        # Leave time to hand back before the master's SIGKILL at graceful_timeout.
+        finish_or_hand_back(services, wait=max(1.0, server.cfg.graceful_timeout - 3))
 
 
 def child_exit(server, worker):

@@ -41,8 +41,13 @@ LIMITER_WAITS = Histogram(
 )
 NOTIFICATION_FAILURES = Counter(
     "logsale_notification_failures",
-    "Times the salesperson could not be told how a sale went",
-    ["what"],  # sale_posted | sale_failed | sale_delayed | announce | tell_submitter
+    "Notifications given up: no route could reach Slack, or still undelivered at the horizon",
+    ["what"],  # the notification's kind: posted | failed | delayed | undone
+)
+NOTIFICATION_RETRIES = Counter(
+    "logsale_notification_retries",
+    "Deliveries put off because Slack was down or busy (5xx, 429, no connection)",
+    ["route"],  # thread | response_url | channel | dm
 )
 HOME_PUBLISHES = Counter(
     "logsale_home_publishes",
@@ -74,6 +79,10 @@ def observe_limiter_wait(limiter: str, acquired: bool, seconds: float) -> None:
 
 def count_notification_failure(what: str) -> None:
     _safely(lambda: NOTIFICATION_FAILURES.labels(what).inc())
+
+
+def count_notification_retry(route: str) -> None:
+    _safely(lambda: NOTIFICATION_RETRIES.labels(route).inc())
 
 
 def count_home_publish(reason: str, ok: bool) -> None:

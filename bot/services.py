@@ -11,7 +11,9 @@ from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.access import AccessPolicy
 from bot.config import Settings
+from bot.domain.currency import CurrencyCache
 from bot.domain.dispatcher import Dispatcher
 from bot.domain.home_tabs import HomeTabs
 from bot.domain.leads import lead_kind, resolve_lead
@@ -21,9 +23,10 @@ from bot.domain.outbox import Outbox, make_engine
 from bot.domain.rate_limit import SalesFirstLimiter, SharedRateLimiter
 from bot.domain.sale_threads import SaleThreads
 from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
+from bot.slack_ui import messages, shapes
 from bot.slack_ui.home_publisher import PUBLISH_CALLS, PUBLISH_SECONDS, HomePublisher
 from bot.slack_ui.notifier import SlackNotifier
-from bot.slack_ui.users import SlackUser, UserDirectory
+from bot.slack_ui.users import UserDirectory
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,10 @@ class Services:
     lead_search: LeadSearch | None = None  # built from `leadsquared` when not given
     product_search: ProductSearch | None = None
     owner_check: OwnerCheck | None = None
+    # The account's currency symbol for revenue in messages; fetched on `background`, never waited for.
+    currency: CurrencyCache | None = None
+    # Who may use LogSale (LOGSALE_ALLOWED_USERS, LOGSALE_ADMINS): bot/access.py.
+    access: AccessPolicy | None = None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
     # App Home tabs (bot/slack_ui/home_publisher.py) and threads of message-shortcut sales.
     home: HomePublisher | None = None
@@ -75,14 +82,20 @@ class Services:
             self.product_search = ProductSearch(search_client, self.lookup_pool, on_found=self.remember_products)
         if self.owner_check is None:
             self.owner_check = OwnerCheck(self.leadsquared_lookups, self.lookup_pool)
+        if self.currency is None:
+            self.currency = CurrencyCache(self.leadsquared_lookups.retrieve_setting, self.background)
+        if self.access is None:
+            self.access = AccessPolicy(self.settings.allowed_users, self.settings.admins, self.users)
 
     @classmethod
     def build(cls, settings: Settings, *, start_dispatcher: bool = True) -> Services:
         web_client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+        shapes.trust_slack_api_url(settings.slack_api_url)  # response_urls on it are ours (tests, proxies)
         web_client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
         engine = make_engine(settings.database_url)
         outbox = Outbox(engine)
         outbox.create_schema()
+        outbox.widen_columns()  # databases created when the columns were VARCHAR(255)
         limiter = SharedRateLimiter(engine, settings.rate_limit.calls, settings.rate_limit.seconds)
         leadsquared = LeadSquaredClient(
             settings.leadsquared_base_url,
@@ -96,11 +109,16 @@ class Services:
             max_wait=LOOKUP_LIMITER_WAIT,
             rate_limiter=SalesFirstLimiter(limiter, outbox.has_backlog),
         )
-        notifier = SlackNotifier(web_client)
         dispatcher = Dispatcher(
             outbox,
             leadsquared,
-            notifier,
+            SlackNotifier(
+                outbox,
+                # Its own client: no rate-limit handler sleeping through a 429 (it reschedules).
+                WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10),
+                backoff_seconds=settings.notify_backoff_seconds,
+                horizon_seconds=settings.notify_horizon_seconds,
+            ),
             threads=min(8, settings.rate_limit.calls),
             # A lease shorter than one call would hand a live sale to a second worker.
             lease_seconds=max(settings.lease_seconds, settings.leadsquared_timeout + 10),
@@ -117,9 +135,11 @@ class Services:
             leadsquared_lookups=lookups,
             dispatcher=dispatcher,
         )
-        services.wire_home_and_threads(engine, notifier, start=start_dispatcher)
+        services.wire_home_and_threads(engine, dispatcher.notifier, start=start_dispatcher)
         if start_dispatcher:
             dispatcher.start()
+            messages.use_currency(services.currency.current)
+            services.currency.refresh_soon()
         return services
 
     def wire_home_and_threads(self, engine, notifier: SlackNotifier, *, start: bool) -> None:
@@ -135,31 +155,13 @@ class Services:
             tabs=tabs,
             users=self.users,
             client=self.web_client,
-            is_admin=lambda user_id: self.is_admin(self.users.get(user_id)),
+            is_admin=lambda user_id: self.access.is_admin(self.users.get(user_id)),
             limiter=SharedRateLimiter(engine, PUBLISH_CALLS, PUBLISH_SECONDS, name="slack_views_publish", margin=0),
             min_interval=self.settings.home_refresh_seconds,
         )
         self.dispatcher.on_state_change = lambda record: self.home.request_refresh(record.user_id)
         if start:
             self.home.start()
-
-    # --- who may do what ------------------------------------------------------------
-
-    def _listed(self, user: SlackUser, names: frozenset[str]) -> bool:
-        if user.user_id.upper() in names:
-            return True
-        return bool(user.email) and user.email.lower() in names
-
-    def needs_profile_for(self, user_id: str, names: frozenset[str]) -> bool:
-        """True when only an email entry could match, so users.info is needed to decide."""
-        return bool(names) and user_id.upper() not in names and any("@" in n for n in names)
-
-    def is_allowed(self, user: SlackUser) -> bool:
-        allowed = self.settings.allowed_users
-        return not allowed or self._listed(user, allowed)
-
-    def is_admin(self, user: SlackUser) -> bool:
-        return self._listed(user, self.settings.admins)
 
     def known_skus(self) -> set[str]:
         """SKUs we can recognise in a one-line entry: recent sales and product searches."""

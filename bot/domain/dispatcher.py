@@ -10,6 +10,15 @@ limiter, and post. What happens after an error is decided here, in one place:
   the activity may exist; next time look it up (RetrieveByLeadId) before posting again.
 - anything else (MX application errors, 400, 401, 404, an unknown lead): permanent;
   explain it, offer Edit & retry.
+- an unexpected exception (a bug, a value the database refuses): tried again twice after a
+  short pause, then the sale is failed with error_kind "internal" (or "unknown" when the
+  Create may have gone out) and the submitter is told in plain words: never left "posting".
+
+What the salesperson is told is stored with the outcome, in the same transaction
+(logsale_notifications), and delivered by the notifier's own threads, which retry through
+Slack outages; this module only wakes them. After each state change it also calls
+``on_state_change`` (services set it to refresh the owner's App Home) and counts the outcome
+for /metrics (bot/metrics.py).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from bot import metrics
 from bot.domain.errors import ErrorKind, LeadSquaredError, explain, explain_delay
 from bot.domain.leads import LeadNotResolved, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient, find_matching_activity
-from bot.domain.outbox import DuplicateActivity, Outbox, SaleRecord, SaleState
+from bot.domain.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState
 from bot.domain.validation import validate_sale
 
 log = logging.getLogger(__name__)
@@ -36,16 +45,19 @@ log = logging.getLogger(__name__)
 FIRST_BACKOFF = 5.0
 MAX_BACKOFF = 60.0
 IDLE_POLL = 1.0
+# An unexpected exception: this many tries in all, the pause doubling from INTERNAL_RETRY_SECONDS.
+INTERNAL_ATTEMPTS = 3
+INTERNAL_RETRY_SECONDS = 1.0
 
 
 class SaleNotifier(Protocol):
-    """Tells the salesperson how their sale went (Slack lives behind this)."""
+    """Delivers the stored notifications (Slack lives behind this), on its own threads."""
 
-    def sale_posted(self, record: SaleRecord) -> None: ...
+    def start(self) -> None: ...
 
-    def sale_failed(self, record: SaleRecord) -> None: ...
+    def stop(self, timeout: float = 5.0) -> None: ...
 
-    def sale_delayed(self, record: SaleRecord) -> None: ...
+    def wake(self) -> None: ...
 
 
 def backoff_seconds(transient_failures: int) -> float:
@@ -65,6 +77,7 @@ class Dispatcher:
         lease_seconds: float = 60.0,
         retry_horizon_seconds: float = 24 * 3600,
         rate_limiter=None,
+        internal_retry_seconds: float = INTERNAL_RETRY_SECONDS,
     ):
         self.outbox = outbox
         self.client = client
@@ -73,16 +86,22 @@ class Dispatcher:
         self.lease_seconds = lease_seconds
         self.retry_horizon_seconds = retry_horizon_seconds
         self.rate_limiter = rate_limiter
+        self.internal_retry_seconds = internal_retry_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._id = f"{socket.gethostname()}:{os.getpid()}"
+        # Called with the sale after each state change (posted, failed, unknown, back in the
+        # queue after an error). Set by services to ask for a refresh of the owner's App Home
+        # (coalesced, any process); never allowed to disturb the sale itself.
+        self.on_state_change: Callable[[SaleRecord], None] | None = None
 
     # --- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
         if self._workers:
             return
+        self.notifier.start()
         for n in range(self.threads):
             worker = threading.Thread(target=self._run, args=(f"{self._id}:{n}",), daemon=True, name=f"dispatch-{n}")
             worker.start()
@@ -94,6 +113,7 @@ class Dispatcher:
         for worker in self._workers:
             worker.join(timeout)
         self._workers.clear()
+        self.notifier.stop(timeout)
 
     def wake(self) -> None:
         """A new sale was queued in this process: don't wait for the next poll."""
@@ -123,6 +143,61 @@ class Dispatcher:
         return True
 
     def process(self, record: SaleRecord) -> None:
+        """Post one claimed sale; whatever happens, it ends in a state the submitter hears of
+        (or back in the queue, or with another worker)."""
+        for attempt in range(1, INTERNAL_ATTEMPTS + 1):
+            progress = _Progress()
+            try:
+                self._attempt(record, progress)
+                return
+            except Exception:
+                log.exception("sale %s: unexpected error (try %d of %d)", record.id, attempt, INTERNAL_ATTEMPTS)
+            current = self.outbox.get(record.id)
+            if current is None or current.state is not SaleState.POSTING or current.claimed_by != record.claimed_by:
+                return  # it moved on (another worker, or the outcome was stored before the error)
+            if progress.sending_create and not current.maybe_posted:
+                # The error came after the Create went out: look it up before posting again.
+                current = self.outbox.update_owned(current, maybe_posted=True)
+                if current is None:
+                    return
+            record = current
+            if attempt < INTERNAL_ATTEMPTS:
+                if self._stop.wait(self.internal_retry_seconds * 2 ** (attempt - 1)):
+                    # Shutting down: hand it to the next process now rather than fail it here.
+                    if self.outbox.retry_later(record, time.time()):
+                        self._state_changed(record.id)
+                    return
+                renewed = self.outbox.extend_lease(record, lease_seconds=self.lease_seconds)
+                if renewed is None:
+                    return
+                record = renewed
+        self._give_up(record)
+
+    def _give_up(self, record: SaleRecord) -> None:
+        """An error we didn't foresee, three times over: say so rather than retry forever."""
+        if record.maybe_posted:
+            state = SaleState.UNKNOWN
+            message = (
+                "Something went wrong on our side while logging your sale, after it was sent to LeadSquared, "
+                f"and trying {INTERNAL_ATTEMPTS} times didn't help. It may or may not be in LeadSquared: "
+                "check the lead's activities before logging it again, and tell whoever runs LogSale."
+            )
+        else:
+            state = SaleState.FAILED
+            message = (
+                "Something went wrong on our side while sending it to LeadSquared, and trying "
+                f"{INTERNAL_ATTEMPTS} times didn't help. Nothing you typed is lost: "
+                "press Edit & retry to send it again, and tell whoever runs LogSale if it keeps happening."
+            )
+        if self.outbox.finish(record, state, notify=NotificationKind.FAILED, error_kind="internal", last_error=message):
+            log.error(
+                "sale %s: gave up after %d unexpected errors; marked %s", record.id, INTERNAL_ATTEMPTS, state.value
+            )
+            metrics.count_post(state.value, "internal")
+            self.notifier.wake()
+            self._state_changed(record.id)
+
+    def _attempt(self, record: SaleRecord, progress: _Progress) -> None:
         created = datetime.fromtimestamp(record.created_at, timezone.utc)
         # Validate again with the same validator as the ack, as of the moment it was typed
         # ("yesterday" means the day before the submission, not before this retry).
@@ -153,7 +228,7 @@ class Dispatcher:
                     self._done(record, existing)
                     return
             record = self._keep(record)
-            sending_create = True
+            sending_create = progress.sending_create = True
             activity_id = self.client.create_sales_activity(body)
             self._done(record, activity_id)
         except _LostOwnership:
@@ -180,19 +255,25 @@ class Dispatcher:
                 if maybe_posted
                 else ""
             )
-            if self.outbox.finish(record, state, error_kind=error.kind.value, last_error=final):
+            if self.outbox.finish(
+                record, state, notify=NotificationKind.FAILED, error_kind=error.kind.value, last_error=final
+            ):
                 metrics.count_post(state.value, error.kind.value)
-                self._notify("sale_failed", record.id)
+                self.notifier.wake()
+                self._state_changed(record.id)
             return
         failures = record.attempts
         at = now + backoff_seconds(failures)
         log.info("sale %s: %s; retrying in %.0f s", record.id, error.kind.value, at - now)
         delay_text = explain_delay(error)
         metrics.count_post("retry", error.kind.value)
-        if self.outbox.retry_later(
+        if not self.outbox.retry_later(
             record, at, maybe_posted=maybe_posted, error_kind=error.kind.value, last_error=delay_text
-        ) and self.outbox.mark_delay_notified(record.id):
-            self._notify("sale_delayed", record.id)
+        ):
+            return
+        if self.outbox.mark_delay_notified(record.id, notify=True):
+            self.notifier.wake()
+        self._state_changed(record.id)  # the Home shows it waiting, and why
 
     # --- helpers -------------------------------------------------------------------
 
@@ -212,7 +293,12 @@ class Dispatcher:
     def _done(self, record: SaleRecord, activity_id: str) -> None:
         try:
             finished = self.outbox.finish(
-                record, SaleState.DONE, leadsquared_id=activity_id, error_kind=None, last_error=None
+                record,
+                SaleState.DONE,
+                notify=NotificationKind.POSTED,
+                leadsquared_id=activity_id,
+                error_kind=None,
+                last_error=None,
             )
         except DuplicateActivity:
             # A twin sale adopted this activity a moment before us: look again, soon.
@@ -222,7 +308,8 @@ class Dispatcher:
         if finished:
             log.info("sale %s: posted to LeadSquared as %s", record.id, activity_id)
             metrics.count_post("posted")
-            self._notify("sale_posted", record.id)
+            self.notifier.wake()
+            self._state_changed(record.id)
         else:
             # Our lease ran out while LeadSquared answered; whoever took over will find this
             # activity by lookup (maybe_posted) instead of posting it again.
@@ -232,34 +319,30 @@ class Dispatcher:
                 activity_id,
             )
 
-    def _notify(self, what: str, sale_id: int) -> None:
-        # The sale's fate is already stored; a Slack hiccup must not undo or repeat it.
-        record = None
+    def _fail(self, record: SaleRecord, kind: str, message: str) -> None:
+        if self.outbox.finish(
+            record, SaleState.FAILED, notify=NotificationKind.FAILED, error_kind=kind, last_error=message
+        ):
+            metrics.count_post("failed", kind)
+            self.notifier.wake()
+            self._state_changed(record.id)
+
+    def _state_changed(self, sale_id: int) -> None:
+        if self.on_state_change is None:
+            return
         try:
             record = self.outbox.get(sale_id)
-            getattr(self.notifier, what)(record)
-        except Exception:
-            log.exception("sale %s: could not tell the salesperson (%s)", sale_id, what)
-            metrics.count_notification_failure(what)
-        if record is not None:
-            self._state_changed(record)
-
-    # Called after each state change the salesperson is told about (posted, failed, unknown).
-    # Set by services to ask for a refresh of the owner's App Home (coalesced, any process).
-    on_state_change: Callable[[SaleRecord], None] | None = None
-
-    def _state_changed(self, record: SaleRecord) -> None:
-        if self.on_state_change is not None:
-            try:
+            if record is not None:
                 self.on_state_change(record)
-            except Exception as error:  # the Home catches up on its next open
-                log.warning("sale %s: home refresh hook failed: %s", record.id, type(error).__name__)
-
-    def _fail(self, record: SaleRecord, kind: str, message: str) -> None:
-        if self.outbox.finish(record, SaleState.FAILED, error_kind=kind, last_error=message):
-            metrics.count_post("failed", kind)
-            self._notify("sale_failed", record.id)
+        except Exception as error:  # the Home catches up on its next open
+            log.warning("sale %s: home refresh hook failed: %s", sale_id, type(error).__name__)
 
 
 class _LostOwnership(Exception):
     pass
+
+
+class _Progress:
+    """How far one attempt got, for deciding what an unexpected error leaves behind."""
+
+    sending_create = False

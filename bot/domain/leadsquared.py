@@ -177,6 +177,14 @@ class LeadSquaredClient:
             return
         raise LeadSquaredError(ErrorKind.AMBIGUOUS, detail="LeadSquared's answer to Cancel was not understood")
 
+    def retrieve_setting(self) -> dict:
+        """GET SalesActivity.svc/RetrieveSetting: the account's sales activity settings
+        (``DefaultCurrencySymbol``, ``DefaultCurrencyAbbreviation``, the ``Fields``)."""
+        data = self._call("GET", "SalesActivity.svc/RetrieveSetting")
+        if not isinstance(data, dict):
+            raise LeadSquaredError(ErrorKind.AMBIGUOUS, detail="LeadSquared's settings answer was not understood")
+        return data
+
     # ------------------------------------------------------------------ leads
 
     def leads_by_email(self, email: str) -> list[dict]:
@@ -220,6 +228,16 @@ class LeadSquaredClient:
         if isinstance(data, dict):
             data = data.get("List") if data.get("List") is not None else []
         return _list_of_dicts(data, "products")
+
+
+def key_owner_label(user: dict) -> str:
+    """Who the access keys belong to, from UserByAccessKey.Get. LeadSquared's documented answer
+    has ``"EmailAddress": null`` with the email in ``PassPhrase``, and a ``Name`` (no FirstName)."""
+    for key in ("EmailAddress", "PassPhrase", "Name", "FirstName"):
+        value = user.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return "a user"
 
 
 _UNREADABLE = object()

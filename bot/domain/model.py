@@ -15,7 +15,10 @@ LEADSQUARED_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 class RawSale:
     """Exactly what the salesperson typed, field by field (the modal's block_ids).
 
-    Kept verbatim so a failed sale can reopen the modal pre-filled with it.
+    Kept verbatim so a failed sale can reopen the modal pre-filled with it. ``lead_label`` and
+    ``product_label`` are the texts of the options picked in the search fields ("Priya Shah ·
+    priya@acme.in · 98765…", "SKU-PRO · Pro plan"); "" when the value was typed or pre-filled.
+    They ride in the stored ``raw`` JSON, so messages and Edit & retry show what was picked.
     """
 
     lead: str = ""
@@ -24,6 +27,8 @@ class RawSale:
     revenue: str = ""
     sales_owner: str = ""
     sales_date: str = ""
+    lead_label: str = ""
+    product_label: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)

@@ -17,7 +17,11 @@ from bot.domain.validation import parse_revenue
 MAX_TEXT = 500
 # Words and shapes that belong to a date, so they're never taken for a SKU.
 DATE_WORDS = {
-    "now", "today", "yesterday", "last", "this", "at", "on", "am", "pm", "noon", "midnight",
+    "now", "today", "yesterday", "tomorrow", "tonight", "last", "this", "at", "on", "@", "am", "pm",
+    "a.m.", "p.m.", "a.m", "p.m", "noon", "midday", "midnight", "morning", "afternoon", "evening", "night",
+    "ago", "back", "the", "day", "before", "half", "a", "an", "one", "two", "three", "four", "five", "six",
+    "seven", "eight", "nine", "ten", "eleven", "twelve", "hrs", "hr", "h", "hour", "hours", "min", "mins",
+    "minute", "minutes", "days", "week", "weeks",
     "mon", "monday", "tue", "tues", "tuesday", "wed", "wednesday", "thu", "thur", "thurs", "thursday",
     "fri", "friday", "sat", "saturday", "sun", "sunday",
     "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
@@ -25,8 +29,10 @@ DATE_WORDS = {
     "dec", "december",
 }  # fmt: skip
 DATEISH_RE = re.compile(
-    # 3pm, 15:00, 26/11, 26.11.2026, 2026-11-26, +05:30, IST/EST… — but not 2500.50 (an amount).
-    r"^(\d{1,2}(:\d{2}){0,2}\s*(am|pm)?|\d{1,2}[/.-]\d{1,2}|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}"
+    # 3pm, 15:00, 3.30pm, 15h30, 2hrs, 26/11, 26.11.2026, 2026-11-26, +05:30, IST/EST…
+    # — but not 2500.50 (an amount).
+    r"^(\d{1,2}([:.]\d{2}){0,2}\s*(am|pm|[ap]\.m\.?)?|\d{1,2}h\d{2}|\d{1,4}(hrs?|h|mins?|d)"
+    r"|\d{1,2}[/.-]\d{1,2}|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}"
     r"|[+-]\d{2}:?\d{2}|[a-z]{2,5}t|z|utc|gmt)$",
     re.IGNORECASE,
 )
@@ -36,6 +42,7 @@ MONTH_WORDS = {
     "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november",
     "dec", "december",
 }  # fmt: skip
+TIME_UNITS = {"min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours", "day", "days", "week", "weeks"}
 YEAR_RE = re.compile(r"^(19|20)\d{2}$")
 MONEY_RE = re.compile(r"^[\d,]+\.\d{1,2}$")  # 12345678.90: an amount, even with 10 digits
 
@@ -54,7 +61,7 @@ def parse_one_line(text: str, known_skus: set[str] | frozenset[str] = frozenset(
             status = next(s for s in STATUSES if s.lower() == lowered)
         elif not sku and lowered in known:
             sku = known[lowered]
-        elif not revenue and _amount(bare) and not _year_of_date(tokens, i):
+        elif not revenue and _amount(bare) and not _year_of_date(tokens, i) and not _count_of_time(tokens, i):
             revenue = bare.replace(",", "")
         else:
             rest.append(token)
@@ -83,6 +90,14 @@ def _year_of_date(tokens: list[str], i: int) -> bool:
         return False
     near = tokens[max(0, i - 2) : i] + tokens[i + 1 : i + 3]
     return any(t.strip(",;.").lower() in MONTH_WORDS for t in near)
+
+
+def _count_of_time(tokens: list[str], i: int) -> bool:
+    """120 in "120 minutes ago" or 1530 in "1530 hrs": part of the date, not revenue."""
+    after = [t.strip(",;.").lower() for t in tokens[i + 1 : i + 3]] + ["", ""]
+    if after[0] in TIME_UNITS and after[1] in ("ago", "back"):
+        return True
+    return after[0] in ("hrs", "hr", "h", "hours") and re.fullmatch(r"\d{3,4}", tokens[i]) is not None
 
 
 def _code_like(token: str) -> bool:

@@ -2,8 +2,10 @@
 
 Each salesperson sees a "Log a sale" button, their month so far, and their last sales with
 where each stands in words and the one action that applies to it. LOGSALE_ADMINS also see
-the team's sales that need attention, with Retry and Mark resolved. All user text goes
-through messages.escape, like every other message.
+the team's sales that need attention, with Retry and Mark resolved. As in every message
+(bot/slack_ui/messages.py), text from users and LeadSquared is shown literally: it goes only
+into plain_text objects, worded by the same helpers (picked lead/product labels, revenue in the
+account's currency grouped the user's way); the mrkdwn parts are our own words.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    PlainTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View
@@ -52,7 +55,9 @@ class HomeData:
     recent: list[SaleRecord] = field(default_factory=list)
     attention: list[SaleRecord] | None = None  # None: not an admin, no team section
     attention_total: int = 0
-    notice: str | None = None  # already escaped: the outcome of a button just pressed
+    notice: str | None = None  # our own mrkdwn words: the outcome of a button just pressed
+    notice_detail: str | None = None  # literal text under the notice (LeadSquared's reason)
+    locale: str | None = None  # the user's Slack locale: how the month's revenue is grouped
 
 
 def state_in_words(record: SaleRecord) -> str:
@@ -62,20 +67,22 @@ def state_in_words(record: SaleRecord) -> str:
     return words
 
 
-def _sale_line(record: SaleRecord) -> str:
-    return (
-        f"{messages.escape(messages.sale_date_for_user(record))} · {messages.escape(messages.lead_description(record))}"
-        f" · {messages.escape(record.product_sku)} · {messages.escape(record.status)}"
-        f" · {messages.escape(messages.format_revenue(record.revenue))}"
+def _sale_line(record: SaleRecord) -> PlainTextObject:
+    """The sale as literal text, worded like /logsale history."""
+    return _plain(
+        f"{messages.one_line(messages.sale_date_for_user(record))} · "
+        f"{messages.sale_in_words(record, messages.current_currency())}"
     )
 
 
 def _own_sale_block(record: SaleRecord) -> SectionBlock:
-    text = f"{_sale_line(record)}\n*{state_in_words(record)}*"
-    if record.leadsquared_id:
-        text += f" · LeadSquared Id `{messages.escape(record.leadsquared_id)}`"
+    text = f"*{state_in_words(record)}*"
+    leadsquared_id = messages.safe_id(record.leadsquared_id)
+    if leadsquared_id:
+        text += f" · LeadSquared Id `{leadsquared_id}`"
+    fields = [_sale_line(record)]
     if record.state is SaleState.FAILED and record.last_error:
-        text += f"\n_{messages.escape(record.last_error)}_"
+        fields.append(_plain(messages.one_line(record.last_error)))
     accessory = None
     if record.state is SaleState.FAILED:
         accessory = ButtonElement(action_id=EDIT_RETRY_ACTION, text="Edit & retry", value=str(record.id))
@@ -91,16 +98,20 @@ def _own_sale_block(record: SaleRecord) -> SectionBlock:
                 deny="Keep it",
             ),
         )
-    return SectionBlock(block_id=f"sale_{record.id}", text=_mrkdwn(text), accessory=accessory)
+    return SectionBlock(block_id=f"sale_{record.id}", text=_mrkdwn(text), fields=fields, accessory=accessory)
 
 
 def _attention_blocks(record: SaleRecord) -> list:
     what = "outcome unknown" if record.state is SaleState.UNKNOWN else "failed"
-    text = f"<@{record.user_id}> · {_sale_line(record)}\n*{what}*"
+    fields = [_sale_line(record)]
     if record.last_error:
-        text += f": {messages.escape(record.last_error)}"
+        fields.append(_plain(messages.one_line(record.last_error)))
     return [
-        SectionBlock(block_id=f"attention_{record.id}", text=_mrkdwn(text)),
+        SectionBlock(
+            block_id=f"attention_{record.id}",
+            text=_mrkdwn(f"{messages.mention(record.user_id)} · *{what}*"),
+            fields=fields,
+        ),
         ActionsBlock(
             block_id=f"attention_actions_{record.id}",
             elements=[
@@ -122,7 +133,13 @@ def _attention_blocks(record: SaleRecord) -> list:
     ]
 
 
+def _plain(text: str) -> PlainTextObject:
+    # Section fields hold at most 2000 characters.
+    return messages.literal(text, messages.MAX_FIELD_TEXT)
+
+
 def _mrkdwn(text: str) -> MarkdownTextObject:
+    """Our own words only; never user or LeadSquared text."""
     if len(text) > messages.MAX_SECTION_TEXT:
         text = text[: messages.MAX_SECTION_TEXT - 1] + "…"
     return MarkdownTextObject(text=text)
@@ -132,7 +149,13 @@ def build_home_view(data: HomeData) -> dict:
     """The views.publish payload for one user's Home tab."""
     blocks: list = []
     if data.notice:
-        blocks.append(SectionBlock(block_id="notice", text=_mrkdwn(data.notice)))
+        blocks.append(
+            SectionBlock(
+                block_id="notice",
+                text=_mrkdwn(data.notice),
+                fields=[_plain(messages.one_line(data.notice_detail))] if data.notice_detail else None,
+            )
+        )
     blocks += [
         HeaderBlock(text="LogSale"),
         SectionBlock(block_id="intro", text=_mrkdwn("Log a sale in LeadSquared without leaving Slack.")),
@@ -144,9 +167,14 @@ def build_home_view(data: HomeData) -> dict:
             block_id="month",
             text=_mrkdwn(
                 f"*{messages.escape(data.month_label)} so far:* {data.month_count} "
-                f"sale{'s' if data.month_count != 1 else ''} posted · revenue "
-                f"*{messages.escape(messages.format_revenue(data.month_revenue))}*"
+                f"sale{'s' if data.month_count != 1 else ''} posted"
             ),
+            # The currency symbol comes from LeadSquared's settings: literal, like the rest.
+            fields=[
+                _plain(
+                    "Revenue: " + messages.format_revenue(data.month_revenue, data.locale, messages.current_currency())
+                )
+            ],
         ),
         DividerBlock(),
         HeaderBlock(text="Your last sales"),

@@ -58,9 +58,17 @@ class HomePublisher:
 
     # --- what the tab shows ------------------------------------------------------
 
-    def data_for(self, user_id: str, *, notice: str | None = None, now: datetime | None = None) -> HomeData:
+    def data_for(
+        self,
+        user_id: str,
+        *,
+        notice: str | None = None,
+        notice_detail: str | None = None,
+        now: datetime | None = None,
+    ) -> HomeData:
         now = now or datetime.now(timezone.utc)
-        tz = _zone(self.users.get(user_id).tz)
+        user = self.users.get(user_id)
+        tz = _zone(user.tz)
         local = now.astimezone(tz)
         month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
         logged = self.outbox.logged_since(user_id, month_start.strftime(LEADSQUARED_DATE_FORMAT))
@@ -77,13 +85,17 @@ class HomePublisher:
             attention=attention,
             attention_total=total or 0,
             notice=notice,
+            notice_detail=notice_detail,
+            locale=user.locale,
         )
 
     # --- publishing -----------------------------------------------------------------
 
-    def publish(self, user_id: str, *, reason: str, notice: str | None = None) -> bool:
+    def publish(
+        self, user_id: str, *, reason: str, notice: str | None = None, notice_detail: str | None = None
+    ) -> bool:
         try:
-            view = build_home_view(self.data_for(user_id, notice=notice))
+            view = build_home_view(self.data_for(user_id, notice=notice, notice_detail=notice_detail))
             if self.limiter is not None and not self.limiter.acquire(max_wait=5.0):
                 log.info("home for %s: no views.publish slot free; will refresh later", user_id)
                 self.tabs.request_refresh([user_id])

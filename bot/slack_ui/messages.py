@@ -1,28 +1,51 @@
 """Every message the bot says in Slack, built in one place with slack_sdk.models.
 
-Every string a user typed (or LeadSquared returned) goes through escape() before it
-lands in mrkdwn, so nobody can @channel or fake a link through a field.
+Text from users and from LeadSquared is shown literally, never as markup: it only ever goes
+into ``plain_text`` objects (with ``emoji`` off), which Slack does not parse for bold,
+italics, code, quotes, links or mentions. The ``mrkdwn`` parts and each message's fallback
+``text`` (also mrkdwn, and it can't be switched off for response_url posts) are our own fixed
+words, plus the submitter's mention and LeadSquared Ids only when they are what they look like.
+
+Leads and products read as people know them: "Priya Shah (priya@acme.in)", "SKU-PRO · Pro plan";
+revenue as "₹12,00,000" (the account's currency symbol, grouped the user's Slack locale's way).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     ContextBlock,
     MarkdownTextObject,
+    PlainTextObject,
     SectionBlock,
 )
 
+from bot.domain.currency import AccountCurrency
 from bot.domain.dates import format_for_user
+from bot.domain.leads import lead_kind
 from bot.domain.model import LEADSQUARED_DATE_FORMAT
 from bot.domain.outbox import SaleRecord, SaleState
+from bot.domain.search import SEPARATOR, typed_choice
 
 EDIT_RETRY_ACTION = "logsale_edit_retry"
 UNDO_ACTION = "logsale_undo"
 MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_HISTORY = 40  # one section each; Slack allows 50 blocks in a message
+DEFAULT_LOCALE = "en_US"
+# Slack's locale codes that aren't CLDR's: "es-LA" is Slack's Latin-American Spanish.
+_LOCALE_ALIASES = {"es-la": "es-419"}
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 def escape(text: object) -> str:
@@ -30,23 +53,119 @@ def escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _section(text: str) -> SectionBlock:
-    if len(text) > MAX_SECTION_TEXT:
-        text = text[: MAX_SECTION_TEXT - 1] + "…"
-    return SectionBlock(text=MarkdownTextObject(text=text))
+def one_line(text: object) -> str:
+    """Control characters and line breaks as spaces, runs of spaces as one."""
+    return " ".join("".join(" " if ch < " " or "\x7f" <= ch <= "\x9f" else ch for ch in str(text)).split())
 
 
-def format_revenue(revenue: str) -> str:
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(text: str, limit: int = MAX_SECTION_TEXT) -> PlainTextObject:
+    """Literal text: Slack renders a plain_text object as is (emoji off: ":x:" stays ":x:")."""
+    return PlainTextObject(text=_clip(text, limit) or " ", emoji=False)
+
+
+def _markdown(text: str) -> SectionBlock:
+    """A section of our own mrkdwn. Never put user or LeadSquared text in here."""
+    return SectionBlock(text=MarkdownTextObject(text=_clip(text, MAX_SECTION_TEXT)))
+
+
+def _mention(user_id: str | None) -> str:
+    """A mention of a Slack user, only for a real user id (nothing else turns into markup)."""
+    return f"<@{user_id}>" if user_id and _SLACK_USER_ID.match(user_id) else "Someone"
+
+
+def _id_text(leadsquared_id: str | None) -> str:
+    return leadsquared_id if leadsquared_id and _SAFE_ID.match(leadsquared_id) else ""
+
+
+# For the App Home (bot/slack_ui/home.py), which words sales the same way as these messages.
+literal = _plain
+mention = _mention
+safe_id = _id_text
+
+
+# --- currency -------------------------------------------------------------------------------
+
+_currency_source: Callable[[], AccountCurrency | None] = lambda: None  # noqa: E731
+
+
+def use_currency(source: Callable[[], AccountCurrency | None]) -> None:
+    """Where messages find the account's currency (Services wires its cache here). It must
+    answer at once: messages are built inside acks too (/logsale history)."""
+    global _currency_source
+    _currency_source = source
+
+
+def _currency() -> AccountCurrency | None:
     try:
-        value = Decimal(revenue)
+        return _currency_source()
+    except Exception:  # cosmetic: a plain number is fine
+        return None
+
+
+current_currency = _currency
+
+
+# --- revenue --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _locale(slack_locale: str | None) -> Locale:
+    """Slack's locale ("en-IN", "es-LA") as a Babel locale; its language alone, or en-US, when
+    Babel doesn't know it."""
+    text = (slack_locale or "").strip().replace("_", "-")
+    text = _LOCALE_ALIASES.get(text.lower(), text)
+    for candidate in (text, text.split("-")[0]):
+        if not candidate:
+            continue
+        try:
+            return Locale.parse(candidate, sep="-")
+        except (UnknownLocaleError, ValueError, TypeError):
+            continue
+    return Locale.parse(DEFAULT_LOCALE)
+
+
+def group_number(value: Decimal, slack_locale: str | None = None) -> str:
+    """The amount grouped and punctuated the locale's way: en-IN 12,00,000; en-US 1,200,000;
+    de-DE 1.200.000,50. Whole amounts without decimals; others with at least two, never rounded."""
+    locale = _locale(slack_locale)
+    integer_part = locale.decimal_formats[None].pattern.split(";")[0].split(".")[0]
+    exponent = value.normalize().as_tuple().exponent
+    decimals = 0 if value == value.to_integral_value() else max(2, -exponent if isinstance(exponent, int) else 2)
+    pattern = integer_part + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=locale)
+
+
+def format_revenue(revenue: str, slack_locale: str | None = None, currency: AccountCurrency | None = None) -> str:
+    """ "₹12,00,000" / "$1,200,000.50" / "1.200.000 €"; the number alone without a currency,
+    and the text as it was when it isn't a number."""
+    try:
+        value = Decimal(str(revenue).strip())
     except (InvalidOperation, ValueError):
-        return revenue
-    return f"{value:,.2f}" if value != value.to_integral_value() else f"{value:,.0f}"
+        return str(revenue)
+    if not value.is_finite():
+        return str(revenue)
+    number = group_number(value, slack_locale)
+    if currency is None or not currency.symbol:
+        return number
+    pattern = _locale(slack_locale).currency_formats["standard"].pattern.split(";")[0]
+    digits = [i for i, ch in enumerate(pattern) if ch in "#0"]
+    prefix, suffix = pattern[: digits[0]], pattern[digits[-1] + 1 :]
+    symbol = currency.symbol
+    if "¤" in suffix:
+        return number + suffix.replace("¤", symbol)
+    if prefix == "¤" and symbol[-1].isalpha():
+        prefix = "¤\u00a0"  # "USD 12,000", not "USD12,000"
+    return prefix.replace("¤", symbol) + number
+
+
+# --- what a sale is, in words -----------------------------------------------------------------
 
 
 def sale_date_for_user(record: SaleRecord) -> str:
-    from datetime import datetime, timezone
-
     try:
         when = datetime.strptime(record.sales_date, LEADSQUARED_DATE_FORMAT).replace(tzinfo=timezone.utc)
     except ValueError:
@@ -54,45 +173,109 @@ def sale_date_for_user(record: SaleRecord) -> str:
     return format_for_user(when, record.user_tz)
 
 
+def _picked(label: str, value: str) -> str:
+    """The picked option's text when it says more than the value ("Use “x”" says nothing more)."""
+    label, value = one_line(label), one_line(value)
+    if not label or not value or label == value or label == typed_choice(value).label:
+        return ""
+    return label
+
+
+def _person(option_text: str) -> str:
+    """A lead option's text ("Priya Shah · priya@acme.in · 98765 43210") as "Priya Shah (priya@acme.in)"."""
+    parts = option_text.split(SEPARATOR)
+    emails = [i for i, part in enumerate(parts) if "@" in part]
+    if emails and emails[-1] > 0:
+        at = emails[-1]
+        return f"{SEPARATOR.join(parts[:at])} ({parts[at]})"
+    if not emails and len(parts) > 1 and lead_kind(parts[-1]) == "phone":
+        return f"{SEPARATOR.join(parts[:-1])} ({parts[-1]})"
+    return option_text
+
+
 def lead_description(record: SaleRecord) -> str:
-    if record.lead_label and record.lead_label != record.lead_text:
-        return f"{record.lead_label} ({record.lead_text})"
-    return record.lead_label or record.lead_text
+    """Who bought, as a person reads it: the picked search option, else the name LeadSquared
+    gave for the typed email/phone, with what was typed; else what was typed."""
+    raw = record.raw
+    if one_line(raw.lead).lower() == one_line(record.lead_text).lower():
+        picked = _picked(raw.lead_label, raw.lead)
+        if picked:
+            return _person(picked)
+    label, text = one_line(record.lead_label or ""), one_line(record.lead_text)
+    if label and label != text:
+        return f"{label} ({text})"
+    return label or text
 
 
-def sale_summary(record: SaleRecord) -> str:
-    return (
-        f"*Lead:* {escape(lead_description(record))}\n"
-        f"*SKU:* {escape(record.product_sku)}   *Status:* {escape(record.status)}   "
-        f"*Revenue:* {escape(format_revenue(record.revenue))}\n"
-        f"*Sale date:* {escape(sale_date_for_user(record))}"
+def product_description(record: SaleRecord) -> str:
+    """ "SKU-PRO · Pro plan" when picked from the search, else the SKU."""
+    sku = one_line(record.product_sku)
+    picked = _picked(record.raw.product_label, record.raw.product_sku)
+    if picked and sku and picked.lower().startswith(sku.lower()):
+        return picked
+    return sku
+
+
+def revenue_description(record: SaleRecord, currency: AccountCurrency | None = None) -> str:
+    return one_line(format_revenue(record.revenue, record.user_locale, currency))
+
+
+def _summary(record: SaleRecord, currency: AccountCurrency | None) -> SectionBlock:
+    """The sale, field by field, as literal text."""
+    fields = [
+        f"Lead: {lead_description(record)}",
+        f"Product: {product_description(record)}",
+        f"Status: {one_line(record.status)}",
+        f"Revenue: {revenue_description(record, currency)}",
+        f"Sale date: {one_line(sale_date_for_user(record))}",
+    ]
+    return SectionBlock(fields=[_plain(f, MAX_FIELD_TEXT) for f in fields])
+
+
+def sale_in_words(record: SaleRecord, currency: AccountCurrency | None = None) -> str:
+    """One line: "Priya Shah (priya@acme.in) · SKU-PRO · Pro plan · Won · ₹12,000"."""
+    return " · ".join(
+        (
+            lead_description(record),
+            product_description(record),
+            one_line(record.status),
+            revenue_description(record, currency),
+        )
     )
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+def _message(text: str, blocks: list) -> dict:
+    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 
 def posted_message(record: SaleRecord) -> dict:
     """The channel's announcement of a logged sale."""
+    currency = _currency()
+    who = _mention(record.user_id)
+    leadsquared_id = _id_text(record.leadsquared_id)
     blocks = [
-        _section(f":white_check_mark: <@{record.user_id}> logged a sale in LeadSquared\n{sale_summary(record)}"),
-        ContextBlock(elements=[MarkdownTextObject(text=f"LeadSquared Id: `{escape(record.leadsquared_id)}`")]),
+        _markdown(f":white_check_mark: {who} logged a sale in LeadSquared"),
+        _summary(record, currency),
+        ContextBlock(elements=[_plain(f"LeadSquared Id: {one_line(record.leadsquared_id or '')}", 2000)]),
         ActionsBlock(
             block_id="logsale_posted",
             elements=[ButtonElement(action_id=UNDO_ACTION, text="Undo", value=str(record.id))],
         ),
     ]
-    # The fallback text is mrkdwn too (notifications, old clients): escape it like the blocks.
-    text = (
-        f"Sale logged in LeadSquared: {escape(record.product_sku)} ({escape(record.status)}), "
-        f"Id {escape(record.leadsquared_id)}"
-    )
-    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+    text = f"{who} logged a sale in LeadSquared" + (f", Id {leadsquared_id}" if leadsquared_id else "")
+    return _message(text, blocks)
 
 
 def failed_message(record: SaleRecord) -> dict:
     """Only the submitter sees this: what went wrong, in plain words, and a way back."""
-    explanation = record.last_error or "Something went wrong."
+    explanation = one_line(record.last_error or "") or "Something went wrong."
     blocks = [
-        _section(f":warning: *Your sale was not logged in LeadSquared.*\n{escape(explanation)}"),
-        _section(sale_summary(record)),
+        _markdown(":warning: *Your sale was not logged in LeadSquared.*"),
+        SectionBlock(text=_plain(explanation)),
+        _summary(record, _currency()),
     ]
     if record.state is SaleState.FAILED:
         blocks.append(
@@ -108,35 +291,48 @@ def failed_message(record: SaleRecord) -> dict:
                 ],
             )
         )
-    return {"text": f"Your sale was not logged: {escape(explanation)}", "blocks": [b.to_dict() for b in blocks]}
+    return _message("Your sale was not logged in LeadSquared.", blocks)
 
 
 def delayed_message(record: SaleRecord) -> dict:
-    reason = record.last_error or "LeadSquared is not answering right now."
-    text = (
-        f":hourglass_flowing_sand: {escape(reason)} Your sale is saved and queued: "
-        "I'll post it to LeadSquared automatically and announce it in this channel. "
-        "No need to log it again."
+    reason = one_line(record.last_error or "") or "LeadSquared is not answering right now."
+    queued = (
+        "Your sale is saved and queued: I'll post it to LeadSquared automatically and announce it "
+        "in this channel. No need to log it again."
     )
-    return {"text": text, "blocks": [_section(text).to_dict(), _section(sale_summary(record)).to_dict()]}
+    blocks = [
+        _markdown(f":hourglass_flowing_sand: {queued}"),
+        SectionBlock(text=_plain(reason)),
+        _summary(record, _currency()),
+    ]
+    return _message(queued, blocks)
 
 
 def undone_message(record: SaleRecord, by_user_id: str) -> dict:
     blocks = [
-        _section(
-            f":leftwards_arrow_with_hook: ~Sale logged in LeadSquared~ — undone by <@{by_user_id}>.\n"
-            f"{sale_summary(record)}"
-        ),
-        ContextBlock(
-            elements=[MarkdownTextObject(text=f"LeadSquared Id: `{escape(record.leadsquared_id)}` (cancelled)")]
-        ),
+        _markdown(f":leftwards_arrow_with_hook: ~Sale logged in LeadSquared~ — undone by {_mention(by_user_id)}."),
+        _summary(record, _currency()),
+        ContextBlock(elements=[_plain(f"LeadSquared Id: {one_line(record.leadsquared_id or '')} (cancelled)", 2000)]),
     ]
-    return {"text": "Sale undone", "blocks": [b.to_dict() for b in blocks]}
+    return _message("Sale undone", blocks)
+
+
+def undo_failed_message(explanation: str) -> dict:
+    """Undo didn't work: LeadSquared's reason, literally."""
+    blocks = [_markdown("I couldn't undo it."), SectionBlock(text=_plain(one_line(explanation) or " "))]
+    return _message("I couldn't undo it.", blocks)
+
+
+def undo_note(record: SaleRecord, who: str, user_id: str) -> str:
+    """The note LeadSquared keeps with the cancelled activity (plain text, not Slack)."""
+    return (
+        f"Undone from Slack (/logsale) by {one_line(who)} ({one_line(user_id)}): {sale_in_words(record, _currency())}"
+    )
 
 
 def text_message(text: str) -> dict:
-    """A one-paragraph message; `text` must already be escaped where it holds user input."""
-    return {"text": text, "blocks": [_section(text).to_dict()]}
+    """A one-paragraph message of our own words (mrkdwn). No user or LeadSquared text in it."""
+    return {"text": text, "blocks": [_markdown(text).to_dict()]}
 
 
 STATE_LABELS = {
@@ -150,16 +346,18 @@ STATE_LABELS = {
 }
 
 
+def history_line(record: SaleRecord, currency: AccountCurrency | None = None) -> str:
+    parts = [one_line(sale_date_for_user(record)), sale_in_words(record, currency), STATE_LABELS[record.state]]
+    if record.leadsquared_id:
+        parts.append(f"Id {one_line(record.leadsquared_id)}")
+    return " · ".join(parts)
+
+
 def history_message(records: list[SaleRecord]) -> dict:
     if not records:
         return text_message("You haven't logged any sales with /logsale yet.")
-    lines = []
-    for record in records:
-        lines.append(
-            f"• {escape(sale_date_for_user(record))} · {escape(lead_description(record))} · "
-            f"{escape(record.product_sku)} · {escape(record.status)} · {escape(format_revenue(record.revenue))} · "
-            f"_{STATE_LABELS[record.state]}_"
-            + (f" · `{escape(record.leadsquared_id)}`" if record.leadsquared_id else "")
-        )
-    text = f"*Your last {len(records)} sales*\n" + "\n".join(lines)
-    return text_message(text)
+    currency = _currency()
+    shown = records[:MAX_HISTORY]
+    title = "Your last sale" if len(shown) == 1 else f"Your last {len(shown)} sales"
+    blocks = [_markdown(f"*{title}*")] + [SectionBlock(text=_plain(history_line(r, currency))) for r in shown]
+    return _message(title, blocks)

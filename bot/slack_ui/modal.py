@@ -25,10 +25,13 @@ from slack_sdk.models.views import View
 
 from bot.domain.model import STATUSES, RawSale
 from bot.domain.validation import parse_revenue
+from bot.slack_ui import shapes
 
 CALLBACK_ID = "logsale"
 BLOCK_IDS = ("lead", "product_sku", "status", "revenue", "sales_owner", "sales_date")
 MAX_METADATA = 3000
+# Slack caps an option's text at 75 characters; anything longer did not come from Slack.
+MAX_LABEL = 200
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,14 @@ class ModalContext:
             return cls()
         if not isinstance(data, dict):
             return cls()
+        # Ours, but it came back through the client: each value is used only if it has the
+        # shape we wrote (a response_url on Slack's hosts, a channel id, an IANA zone…).
         return cls(
-            **{k: str(data[k]) for k in ("channel_id", "response_url", "tz", "locale", "thread_ts") if data.get(k)}
+            channel_id=shapes.channel_id(data.get("channel_id")),
+            response_url=shapes.response_url(data.get("response_url")),
+            tz=shapes.sane_tz(data.get("tz")),
+            locale=shapes.sane_locale(data.get("locale")),
+            thread_ts=shapes.message_ts(data.get("thread_ts")),
         )
 
 
@@ -77,13 +86,15 @@ def build_logsale_modal(
         InputBlock(
             block_id="lead",
             label="Lead (who bought)",
-            element=_lead_element(prefill.lead, lead_option_label, search_enabled),
+            element=_lead_element(prefill.lead, prefill.lead_label or lead_option_label, search_enabled),
             hint="Search by name, email or phone — or paste the LeadSquared ProspectId.",
         ),
         InputBlock(
             block_id="product_sku",
             label="Product SKU",
-            element=_product_element(prefill.product_sku, product_option_label, search_enabled),
+            element=_product_element(
+                prefill.product_sku, prefill.product_label or product_option_label, search_enabled
+            ),
         ),
         InputBlock(
             block_id="status",
@@ -122,10 +133,12 @@ def build_logsale_modal(
             element=PlainTextInputElement(
                 action_id="sales_date",
                 initial_value=prefill.sales_date[:100] or None,
-                placeholder="empty = now · yesterday 5pm · 26/11/2026 15:00 IST",
+                placeholder="empty = now · yesterday 3.30pm · 2 hours ago · this morning · 26 Nov 15:30",
                 max_length=100,
             ),
-            hint=f"Read in your Slack time zone ({context.tz or 'UTC'}) unless you add one, like IST or +05:30.",
+            hint=f"Read in your Slack time zone ({context.tz or 'UTC'}) unless you add one: +05:30, EST… "
+            "(IST, CST, PST mean what they mean in your zone, else give the offset). "
+            "This morning = 09:00, afternoon 14:00, evening 18:00, tonight 20:00.",
         ),
         ContextBlock(elements=[MarkdownTextObject(text="Nothing is sent to LeadSquared until you press *Log sale*.")]),
     ]
@@ -183,7 +196,9 @@ def read_raw_sale(view: dict) -> RawSale:
     """What the user typed, from view.state.values, as plain strings.
 
     Read as plain dicts: slack_sdk's ViewState model can't parse every element type.
-    Anything missing or oddly shaped reads as "" and the validator explains it.
+    Anything missing or oddly shaped reads as "" and the validator explains it. For the
+    search fields, the picked option's text ("Priya Shah · priya@…") is kept too, so the
+    channel is told who, not a bare ProspectId.
     """
     state = view.get("state") if isinstance(view, dict) else None
     values = state.get("values") if isinstance(state, dict) else None
@@ -192,15 +207,34 @@ def read_raw_sale(view: dict) -> RawSale:
     fields = {}
     for block_id in BLOCK_IDS:
         fields[block_id] = _element_value(values.get(block_id))
+    fields["lead_label"] = _picked_label(values.get("lead"), fields["lead"])
+    fields["product_label"] = _picked_label(values.get("product_sku"), fields["product_sku"])
     return RawSale(**fields)
 
 
-def _element_value(block) -> str:
+def _element(block) -> dict | None:
     if not isinstance(block, dict) or not block:
-        return ""
+        return None
     element = next(iter(block.values()))
-    if not isinstance(element, dict):
+    return element if isinstance(element, dict) else None
+
+
+def _element_value(block) -> str:
+    element = _element(block)
+    if element is None:
         return ""
     option = element.get("selected_option")
     value = option.get("value") if isinstance(option, dict) else element.get("value")
     return value if isinstance(value, str) else ""
+
+
+def _picked_label(block, value: str) -> str:
+    """The picked option's text; "" when there is none, or it only repeats the value."""
+    element = _element(block)
+    option = element.get("selected_option") if element is not None else None
+    text = option.get("text") if isinstance(option, dict) else None
+    label = text.get("text") if isinstance(text, dict) else None
+    if not isinstance(label, str) or not value:
+        return ""
+    label = label.strip()[:MAX_LABEL]
+    return "" if label == value.strip() else label

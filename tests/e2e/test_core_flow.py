@@ -81,8 +81,12 @@ def test_user_text_is_escaped_in_everything_echoed_to_slack(bot):
     bot.leadsquared.add_product("<!channel>", "evil")
     bot.log_sale(product_sku="<!channel>")
     [announcement] = bot.wait_for_response("in_channel")
-    text = json.dumps(announcement.args)
-    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+    # Shown literally in a plain_text field (Slack parses no markup there), never in mrkdwn.
+    blocks = announcement.args["blocks"]
+    mrkdwn = [t for b in blocks for t in [b.get("text") or {}] + (b.get("elements") or []) if t.get("type") == "mrkdwn"]
+    plain = [f for b in blocks for f in b.get("fields") or [] if f["type"] == "plain_text"]
+    assert "Product: <!channel>" in [f["text"] for f in plain]
+    assert "channel" not in json.dumps(mrkdwn) + announcement.args["text"]
 
 
 def test_unsigned_stale_and_forged_requests_get_401(bot):

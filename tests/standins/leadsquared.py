@@ -28,6 +28,10 @@ Choices (where LeadSquared's docs are silent, documented here):
   without country code; a stored number with spaces/dashes ("+91-9876543210") matches only that
   exact string. Like the doc says, only the match with the latest activity is returned, unless
   ``phone_lookup_returns_all=True``.
+* RetrieveSetting answers ``self.setting``: by default the sample on LeadSquared's "Get Sales
+  Activity Settings" page (https://apidocs.leadsquared.com/get-sales-activity-settings/: "$",
+  "USD", the four built-in fields; the optional mx_Custom_5..8 left out). Tests change the
+  currency with ``set_currency("₹", "INR", "Indian Rupee")``.
 * When no products were added, any SKU is accepted (a product is made up for it); when no users
   were added, any SalesOwnerEmail is accepted.
 """
@@ -87,8 +91,76 @@ _HTML_500 = (
 )
 
 
+def _documented_setting() -> dict:
+    """The sample answer of GET SalesActivity.svc/RetrieveSetting, from LeadSquared's
+    "Get Sales Activity Settings" page (apidocs.leadsquared.com/get-sales-activity-settings/)."""
+
+    def field(n: int, display: str, data_type: str) -> dict:
+        return {
+            "SchemaName": f"mx_Custom_{n}",
+            "DisplayName": display,
+            "Value": None,
+            "DataType": data_type,
+            "IsMandatory": True,
+            "ShowInForm": True,
+            "Sequence": n,
+        }
+
+    return {
+        "ID": "",
+        "Name": "Sales Activity - New",
+        "DisplayName": "Sales Activity",
+        "DefaultCurrencySymbol": "$",
+        "DefaultCurrencyAbbreviation": "USD",
+        "DefaultCurrencyName": "US Dollars",
+        "CustomerStageName": "Customer",
+        "ConvertToCustomer": True,
+        "Fields": [
+            field(1, "Product", "Product"),
+            field(2, "Order Value", "Number"),
+            field(3, "Sales Date", "DateTime"),
+            field(4, "Sales Owner", "ActiveUsers"),
+        ],
+    }
+
+
 def _mx(exception_type: str, message: str) -> dict:
     return {"Status": "Error", "ExceptionType": exception_type, "ExceptionMessage": message}
+
+
+# The keys LeadSquared's documented answers carry (tests/contract/leadsquared/ holds the samples,
+# with their pages); what the stand-in doesn't know is null, as in those samples.
+DOCUMENTED_LEAD_KEYS = (
+    "ProspectID", "ProspectAutoId", "FirstName", "LastName", "EmailAddress", "Company", "Origin", "Phone",
+    "Mobile", "Fax", "Website", "TimeZone", "Region", "JobTitle", "Source", "SourceMedium", "Notes",
+    "SourceCampaign", "SourceContent", "DoNotEmail", "DoNotCall", "ProspectStage", "Grade", "Score", "Revenue",
+    "EngagementScore", "TotalVisits", "PageViewsPerVisit", "AvgTimePerVisit", "RelatedProspectId",
+    "ProspectActivityId_Min", "ProspectActivityDate_Min", "Web_Referrer", "Web_RefKeyword",
+    "ProspectActivityId_Max", "ProspectActivityName_Max", "ProspectActivityDate_Max", "RelatedLandingPageId",
+    "FirstLandingPageSubmissionId", "FirstLandingPageSubmissionDate", "OwnerId", "CreatedBy", "CreatedOn",
+    "ModifiedBy", "ModifiedOn", "LeadConversionDate", "StatusCode", "StatusReason", "IsLead", "mx_Street1",
+    "mx_Street2", "mx_City", "LeadType", "LeadLastModifiedOn", "LastVisitDate", "NotableEventdate",
+    "NotableEvent", "SourceReferrer", "Longitude", "Latitude", "SourceIPAddress", "SourceReferrerURL",
+    "ConversionReferrerURL", "DeletionStatusCode", "DoNotSMS", "DoNotTrack",
+)  # fmt: skip
+# RetrieveByLeadId's per-field keys (a derived field has no InternalName and says IsDerived).
+_LEAD_ACTIVITY_FIELD_EXTRAS = {
+    "ParentField": "", "OptionSet": "", "DependentOptionSet": "", "IsDefault": False, "IsReadOnly": False,
+    "RenderType": None, "ExportAsPlainText": False, "IsMultiSelectDropdown": False, "IncludeOthersOption": False,
+    "BehaviorOnMissingDropdownOption": 0, "IsOthersValue": False, "StringRenderType": None,
+}  # fmt: skip
+_ACCOUNT_KEYS = (
+    "DefaultCurrencySymbol",
+    "DefaultCurrencyAbbreviation",
+    "DefaultCurrencyName",
+    "CustomerStageName",
+    "ConvertToCustomer",
+)
+
+
+def _lsq_time(when: datetime) -> str:
+    """LeadSquared's record timestamps: "2017-11-30 07:38:00.000" (UTC)."""
+    return when.strftime("%Y-%m-%d %H:%M:%S.000")
 
 
 def _new_guid() -> str:
@@ -149,6 +221,7 @@ _ROUTES = {
     "/v2/salesactivity.svc/retrievebyleadid": _Route("GET", "_retrieve_by_lead"),
     "/v2/salesactivity.svc/retrieveactivity": _Route("GET", "_retrieve_activity"),
     "/v2/salesactivity.svc/retrieveproducts": _Route("POST", "_retrieve_products"),
+    "/v2/salesactivity.svc/retrievesetting": _Route("GET", "_retrieve_setting"),
     "/v2/leadmanagement.svc/leads.getbyemailaddress": _Route("GET", "_leads_by_email"),
     "/v2/leadmanagement.svc/retrieveleadbyphonenumber": _Route("GET", "_leads_by_phone"),
     "/v2/leadmanagement.svc/leads.getbyquicksearch": _Route("GET", "_leads_by_quick_search"),
@@ -181,16 +254,40 @@ class LeadSquaredStandIn:
         self.products: dict[str, dict] = {}  # ProductId -> {ProductId, ProductSku, Name}
         self.activities: dict[str, dict] = {}  # activity Id -> Create body + "Cancelled" (+ "CancelNote")
         self.calls: list[RecordedCall] = []
+        self.setting: dict = _documented_setting()  # what RetrieveSetting answers
+        # As documented (user-authentication page): the email is in PassPhrase, EmailAddress is null.
         self.key_user: dict = {
+            "Class": "1",
+            "Group": "1",
+            "SubRegionId": "1",
             "Id": _new_guid(),
             "Name": "API User",
             "PassPhrase": "api.user@example.com",
             "Role": "Administrator",
-            "EmailAddress": "api.user@example.com",
+            "EmailAddress": None,
+            "SessionId": "",
             "TimeZone": "Asia/Kolkata",
-            "OrgId": _new_guid(),
+            "TokenId": None,
+            "Type": "ApplicationUser",
             "OrgDisplayName": "Stand-in Org",
+            "OrgId": _new_guid(),
+            "OrgShortCode": "10001",
+            "OrgUniqueName": "standin",
             "DefaultCountryCode": "91",
+            "Website": "",
+            "Street1": "",
+            "Street2": "",
+            "City": "",
+            "State": "",
+            "Country": "India",
+            "Phone": "",
+            "Fax": "",
+            "Zip": "",
+            "AssociatedPhoneNumbers": "",
+            "RestrictedFeatures": None,
+            "CustomerType": "",
+            "Plan": None,
+            "UserType": "Regular",
         }
         self.lock = threading.RLock()
         self._delay = 0.0
@@ -294,18 +391,30 @@ class LeadSquaredStandIn:
         pid = prospect_id or _new_guid()
         with self.lock:
             self._clock += 1
-            record = {
-                "ProspectID": pid,
-                "FirstName": first_name,
-                "LastName": last_name,
-                "EmailAddress": email,
-                "Phone": phone,
-                "Mobile": mobile,
-                "OwnerId": self.key_user["Id"],
-                "ProspectAutoId": str(len(self.leads) + 1),
-                "CreatedOn": datetime.now(timezone.utc).strftime(SALES_DATE_FORMAT),
-                **extra,
-            }
+            now = _lsq_time(datetime.now(timezone.utc))
+            record = dict.fromkeys(DOCUMENTED_LEAD_KEYS)
+            record.update(
+                {
+                    "ProspectID": pid,
+                    "FirstName": first_name,
+                    "LastName": last_name,
+                    "EmailAddress": email,
+                    "Phone": phone,
+                    "Mobile": mobile,
+                    "OwnerId": self.key_user["Id"],
+                    "CreatedBy": self.key_user["Id"],
+                    "ModifiedBy": self.key_user["Id"],
+                    "ProspectAutoId": str(len(self.leads) + 1),
+                    "CreatedOn": now,
+                    "ModifiedOn": now,
+                    "StatusCode": "0",
+                    "StatusReason": "0",
+                    "IsLead": "1",
+                    "DoNotEmail": "0",
+                    "DoNotCall": "0",
+                    **extra,
+                }
+            )
             self.leads[pid] = record
             self._activity_times[pid] = self._clock
         return pid
@@ -323,14 +432,27 @@ class LeadSquaredStandIn:
     ) -> str:
         uid = user_id or _new_guid()
         with self.lock:
+            # The keys of the documented User/Retrieve/ByEmailAddress answer (active or not is
+            # kept in inactive_users: that answer has no status field).
             self.users[uid] = {
                 "UserId": uid,
                 "FirstName": first_name,
                 "LastName": last_name,
                 "EmailAddress": email,
-                "Role": role,
+                "AssociatedPhoneNumbers": "",
+                "DateFormat": "dd/mm/yy",
                 "TimeZone": time_zone,
-                "StatusCode": 0 if active else 1,
+                "Role": role,
+                "IsPhoneCallAgent": False,
+                "OrgId": 10001,
+                "CompanyName": "Stand-in Org",
+                "UserType": 0,
+                "ManagerUserId": None,
+                "ManagerName": None,
+                **{f"mx_Custom_{n}": "" for n in range(1, 11)},
+                "Groups": [],
+                "TeamId": None,
+                "TeamName": None,
             }
             if active:
                 self.inactive_users.discard(uid)
@@ -341,8 +463,26 @@ class LeadSquaredStandIn:
     def add_product(self, sku: str, name: str, *, product_id: str | None = None) -> str:
         pid = product_id or _new_guid()
         with self.lock:
-            self.products[pid] = {"ProductId": pid, "ProductSku": sku, "Name": name}
+            now = datetime.now(timezone.utc).strftime(SALES_DATE_FORMAT)
+            self.products[pid] = {
+                "ProductId": pid,
+                "ProductSku": sku,
+                "Name": name,
+                "Description": None,
+                "CreatedBy": self.key_user["Id"],
+                "CreatedByName": self.key_user["Name"],
+                "CreatedOn": now,
+                "ModifiedBy": self.key_user["Id"],
+                "ModifiedByName": self.key_user["Name"],
+                "ModifiedOn": now,
+            }
         return pid
+
+    def set_currency(self, symbol: str, abbreviation: str, name: str = "") -> None:
+        with self.lock:
+            self.setting["DefaultCurrencySymbol"] = symbol
+            self.setting["DefaultCurrencyAbbreviation"] = abbreviation
+            self.setting["DefaultCurrencyName"] = name
 
     # ------------------------------------------------------------------ request handling
 
@@ -497,7 +637,13 @@ class LeadSquaredStandIn:
             key = _find_key_ci(self.activities, query.get("activityid"))
             if key is None:
                 return _json_reply(500, _mx("MXInvalidEntityException", "Sales Activity does not exist in the system"))
-            return _json_reply(200, self._activity_view(key, self.activities[key]))
+            view = self._activity_view(key, self.activities[key], detailed=False)
+        # RetrieveActivity (documented): the account's currency on top, and shorter field records.
+        head = {k: view[k] for k in ("ID", "Name", "DisplayName")}
+        # The account-level keys are the same account setting RetrieveSetting answers.
+        with self.lock:
+            account = {k: self.setting.get(k) for k in _ACCOUNT_KEYS}
+        return _json_reply(200, {**head, **account, "Fields": view["Fields"]})
 
     def _retrieve_products(self, query, body) -> _Reply:
         params = body.get("Parameter") if isinstance(body, dict) else None
@@ -516,6 +662,10 @@ class LeadSquaredStandIn:
             ]
         page = found[(index - 1) * size : index * size]
         return _json_reply(200, {"RecordCount": len(found), "List": page})
+
+    def _retrieve_setting(self, query, body) -> _Reply:
+        with self.lock:
+            return _json_reply(200, self.setting)
 
     def _leads_by_email(self, query, body) -> _Reply:
         email = str(query.get("emailaddress") or "").strip().lower()
@@ -588,7 +738,9 @@ class LeadSquaredStandIn:
                 return u
         return None
 
-    def _activity_view(self, activity_id: str, act: dict) -> dict:
+    def _activity_view(self, activity_id: str, act: dict, *, detailed: bool = True) -> dict:
+        """One activity as RetrieveByLeadId shows it (``detailed``), or with RetrieveActivity's
+        shorter field records."""
         sku = str(act.get("ProductSku") or "")
         product = self._product_by_sku(sku) if sku else None
         owner = self._active_user(act.get("SalesOwnerEmail"), act.get("SalesOwner"))
@@ -602,16 +754,30 @@ class LeadSquaredStandIn:
             owner_name = f"{owner.get('FirstName') or ''} {owner.get('LastName') or ''}".strip()
             owner_name = owner_name or owner.get("EmailAddress") or ""
 
+        sequence = iter(range(1, 100))
+
         def fld(schema, display, value, data_type, derived=False):
-            out = {
-                "SchemaName": schema,
-                "InternalName": schema if not derived else None,
-                "DisplayName": display,
-                "Value": value,
-                "DataType": data_type,
-            }
-            if derived:
-                out["IsDerived"] = True
+            out = {"SchemaName": schema}
+            if detailed and not derived:
+                out["InternalName"] = schema
+            out.update(
+                {
+                    "DisplayName": display,
+                    "Value": value,
+                    "DataType": data_type,
+                    "IsMandatory": not derived,
+                    "ShowInForm": not derived,
+                    "Sequence": 0 if derived else next(sequence),
+                }
+            )
+            if detailed:
+                out.update(_LEAD_ACTIVITY_FIELD_EXTRAS)
+                if derived:
+                    out.update(ParentField=None, OptionSet=None, DependentOptionSet=None, IsDerived=True)
+            else:
+                out["OptionSet"] = None if derived else ""
+                if derived:
+                    out["IsDerived"] = True
             return out
 
         status = "Cancelled" if act.get("Cancelled") else act.get("Status")

@@ -19,7 +19,9 @@ What it models (each from Slack's method docs / slack_sdk source):
   placeholder <= 150, submit required with input blocks, unique block_ids,
   number_input needs is_decimal_allowed) -> ``invalid_arguments`` with
   ``response_metadata.messages`` like Slack's ``[ERROR] ... [json-pointer:/view/...]``;
-* response_url: 5 posts within 30 minutes, then HTTP 404 ``used_url`` / ``expired_url``.
+* response_url: 5 posts within 30 minutes, then HTTP 404 ``used_url`` / ``expired_url``;
+* an outage (:meth:`SlackStandIn.go_down` / :meth:`SlackStandIn.come_back`): every call and
+  response_url post answers 503 (or 500, or 429 ``ratelimited``), or nothing listens at all.
 """
 
 from __future__ import annotations
@@ -167,8 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
 class SlackStandIn:
     """Slack Web API + response_url stand-in. Use as a context manager or start()/stop()."""
 
-    def __init__(self, bot_token: str = "xoxb-test-token"):
+    def __init__(self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token"):
         self.bot_token = bot_token
+        self.app_token = app_token  # the app-level token apps.connections.open takes (Socket Mode)
         # --- knobs -------------------------------------------------------------
         self.delay: float = 0.0  # seconds every Web API call sleeps before answering
         self.method_delays: dict[str, float] = {}  # extra per-method sleep, e.g. {"users.info": 2}
@@ -181,6 +184,9 @@ class SlackStandIn:
         self.email_scope: bool = True  # False: users.info omits profile.email (no users:read.email)
         # (status, body) every response_url post answers with, e.g. (500, "internal_error")
         self.response_url_failure: tuple[int, str] | None = None
+        # While Slack is "down" (go_down): the HTTP status every request is answered with.
+        self._outage: int | None = None
+        self._down_port: int | None = None
         # --- recorded traffic and state -------------------------------------
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
@@ -212,6 +218,7 @@ class SlackStandIn:
             "chat.update": self._chat_update,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "apps.connections.open": self._apps_connections_open,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -234,8 +241,39 @@ class SlackStandIn:
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
+    def go_down(self, status: int | None = 503) -> None:
+        """Slack goes down for every Web API call and response_url post until come_back():
+        ``status`` 5xx answers that with an HTML error page, 429 answers ``ratelimited`` with
+        Retry-After; ``None`` stops listening altogether (connections are refused)."""
+        if status is not None:
+            with self._lock:
+                self._outage = status
+            return
+        port = self.port
+        self.stop()
+        self._down_port = port
+
+    def come_back(self) -> None:
+        with self._lock:
+            self._outage = None
+        if self._server is None and self._down_port is not None:
+            server = _Server(("127.0.0.1", self._down_port), _Handler)  # the same port: URLs stay valid
+            server.standin = self
+            self._server = BackgroundServer(server, "slack-standin")
+            self._down_port = None
+
+    def _outage_reply(self, *, api: bool) -> _Reply | None:
+        if self._outage is None:
+            return None
+        if self._outage == 429:
+            body: Any = _err("ratelimited") if api else "rate_limited"
+            return _Reply(429, body, {"Retry-After": str(self.retry_after)})
+        return _Reply(self._outage, f"<html><body><h1>{self._outage} Service Unavailable</h1></body></html>")
+
     @property
     def port(self) -> int:
+        if self._server is None and self._down_port is not None:
+            return self._down_port
         if self._server is None:
             raise RuntimeError("SlackStandIn is not started; call start() or use it as a context manager")
         return self._server.port
@@ -486,10 +524,15 @@ class SlackStandIn:
         if handler is None:
             return _Reply(200, _err("unknown_method", req_method=method))
         with self._lock:
+            outage = self._outage_reply(api=True)
+            if outage is not None:
+                return outage
             if method != "api.test":
                 if not token:
                     return _Reply(200, _err("not_authed"))
-                if token != self.bot_token:
+                if method == "apps.connections.open" and token.startswith("xoxb-"):
+                    return _Reply(200, _err("not_allowed_token_type"))
+                if token != (self.app_token if method == "apps.connections.open" else self.bot_token):
                     return _Reply(200, _err("invalid_auth"))
             queued = self._fail.get(method)
             if queued:
@@ -526,7 +569,10 @@ class SlackStandIn:
         with self._lock:
             rec = self._response_urls.get(key)
             queued = self._fail.get("response_url")
-            if queued:
+            outage = self._outage_reply(api=False)
+            if outage is not None:
+                reply = outage
+            elif queued:
                 error, status = queued.pop(0)
                 reply = (
                     _Reply(status or 429, "rate_limited", {"Retry-After": str(self.retry_after)})
@@ -705,6 +751,10 @@ class SlackStandIn:
         if include_locale:
             obj["locale"] = user["locale"]
         return obj
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        # No WebSocket server behind it: enough for the token check Socket Mode starts with.
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket=standin"}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user", "")))

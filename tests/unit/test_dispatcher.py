@@ -6,11 +6,13 @@ import time
 
 import pytest
 
+from bot.domain import dispatcher as dispatcher_module
 from bot.domain.dispatcher import Dispatcher, backoff_seconds
 from bot.domain.leadsquared import LeadSquaredClient
 from bot.domain.model import RawSale
 from bot.domain.outbox import Outbox, SaleState, Submission
 from bot.domain.rate_limit import SharedRateLimiter
+from bot.domain.validation import validate_sale
 from tests.e2e.server import free_port
 from tests.standins.leadsquared import LeadSquaredStandIn
 
@@ -18,17 +20,24 @@ CREATE = "SalesActivity.svc/Create"
 
 
 class RecordingNotifier:
+    """Stands in for the Slack side: what matters here is what the outbox stored to be said."""
+
     def __init__(self):
-        self.events: list[tuple[str, int, SaleState]] = []
+        self.wakes = 0
 
-    def sale_posted(self, record):
-        self.events.append(("posted", record.id, record.state))
+    def start(self):
+        pass
 
-    def sale_failed(self, record):
-        self.events.append(("failed", record.id, record.state))
+    def stop(self, timeout=5.0):
+        pass
 
-    def sale_delayed(self, record):
-        self.events.append(("delayed", record.id, record.state))
+    def wake(self):
+        self.wakes += 1
+
+
+def told(outbox: Outbox, sale_id: int) -> list[str]:
+    """The notifications stored for a sale, oldest first."""
+    return [n.kind.value for n in outbox.notifications_for(sale_id)]
 
 
 @pytest.fixture
@@ -37,8 +46,8 @@ def lsq():
         yield standin
 
 
-def make(lsq_url: str, sqlite_url: str, **kwargs):
-    outbox = Outbox.from_url(sqlite_url)
+def make(lsq_url: str, database_url: str, **kwargs):
+    outbox = Outbox.from_url(database_url)
     limiter = SharedRateLimiter(outbox.engine, 25, 5.0)
     client = LeadSquaredClient(lsq_url, "ak", "sk", timeout=(1.0, 1.0), rate_limiter=limiter)
     notifier = RecordingNotifier()
@@ -74,7 +83,7 @@ def test_resolves_an_email_lead_then_posts_and_reports(lsq, sqlite_url):
     record = outbox.get(sale_id)
     assert record.state is SaleState.DONE and record.prospect_id == lead_id and record.lead_label == "Asha Rao"
     assert record.leadsquared_id in lsq.live_activities()
-    assert notifier.events == [("posted", sale_id, SaleState.DONE)]
+    assert told(outbox, sale_id) == ["posted"] and notifier.wakes == 1
     assert not dispatcher.run_once()  # nothing else is due
 
 
@@ -84,7 +93,7 @@ def test_an_unknown_lead_fails_with_the_reason_and_is_not_posted(lsq, sqlite_url
     dispatcher.run_once()
     record = outbox.get(sale_id)
     assert record.state is SaleState.FAILED and "ghost@nowhere.in" in record.last_error
-    assert lsq.calls_to(CREATE) == [] and notifier.events == [("failed", sale_id, SaleState.FAILED)]
+    assert lsq.calls_to(CREATE) == [] and told(outbox, sale_id) == ["failed"]
 
 
 def test_transient_failures_retry_later_and_tell_the_user_once(sqlite_url):
@@ -99,7 +108,7 @@ def test_transient_failures_retry_later_and_tell_the_user_once(sqlite_url):
     # Due again: still unreachable; no second notice.
     outbox.retry_later(outbox.claim_next("t", lease_seconds=30, now=record.next_attempt_at), 0)
     dispatcher.run_once()
-    assert [e[0] for e in notifier.events] == ["delayed"]
+    assert told(outbox, sale_id) == ["delayed"]
     assert outbox.get(sale_id).next_attempt_at - time.time() > 7  # second back-off is longer
 
 
@@ -145,3 +154,146 @@ def test_a_crashed_posting_row_is_looked_up_before_posting_again(lsq, sqlite_url
     record = outbox.get(sale_id)
     assert record.state is SaleState.DONE and record.leadsquared_id == existing
     assert len(lsq.calls_to(CREATE)) == 1
+
+
+# --- no sale is ever stuck silently ----------------------------------------------------------
+
+LONG_FIRST, LONG_LAST = "Asha" + "a" * 146, "Rao" + "o" * 146  # "First Last": a 300-character label
+
+
+def test_a_300_character_lead_label_from_leadsquared_is_stored_and_the_sale_posted(lsq, database_url):
+    lead_id = lsq.add_lead(first_name=LONG_FIRST, last_name=LONG_LAST, email="asha@buyer.in")
+    outbox, dispatcher, _ = make(lsq.url, database_url)
+    sale_id = enqueue(outbox, "asha@buyer.in")
+    assert dispatcher.run_once()
+    record = outbox.get(sale_id)
+    assert len(f"{LONG_FIRST} {LONG_LAST}") == 300
+    assert record.state is SaleState.DONE and record.lead_label == f"{LONG_FIRST} {LONG_LAST}"
+    assert record.prospect_id == lead_id and told(outbox, sale_id) == ["posted"]
+
+
+def _legacy_varchar_255(outbox: Outbox, *columns: str) -> None:
+    """Make the table look like one created before the columns became Text."""
+    from sqlalchemy import text
+
+    with outbox.engine.begin() as conn:
+        for column in columns:
+            conn.execute(text(f"ALTER TABLE logsale_sales ALTER COLUMN {column} TYPE VARCHAR(255)"))
+
+
+@pytest.mark.postgres
+def test_on_an_old_postgres_table_a_label_too_long_fails_the_sale_in_plain_words_until_widened(lsq, postgres_url):
+    lsq.add_lead(first_name=LONG_FIRST, last_name=LONG_LAST, email="asha@buyer.in")
+    outbox, dispatcher, _ = make(lsq.url, postgres_url, internal_retry_seconds=0.01)
+    _legacy_varchar_255(outbox, "lead_label", "user_name")
+    sale_id = enqueue(outbox, "asha@buyer.in")
+    assert dispatcher.run_once()
+    record = outbox.get(sale_id)
+    # Before: PostgreSQL's DataError left it "posting", retried every lease, the user never told.
+    assert record.state is SaleState.FAILED and record.error_kind == "internal"
+    assert "went wrong on our side" in record.last_error and "Edit & retry" in record.last_error
+    assert "DataError" not in record.last_error and "Traceback" not in record.last_error
+    assert told(outbox, sale_id) == ["failed"]
+    assert lsq.calls_to(CREATE) == []  # it failed before anything was sent
+    assert not dispatcher.run_once()  # and is not retried behind the user's back
+
+    assert outbox.widen_columns() == ["lead_label", "user_name"]
+    assert outbox.widen_columns() == []  # idempotent: every worker runs it at start-up
+    again = enqueue(outbox, "asha@buyer.in", key="T:V2")
+    assert dispatcher.run_once()
+    assert outbox.get(again).state is SaleState.DONE and len(outbox.get(again).lead_label) == 300
+
+
+def test_an_unexpected_error_that_goes_away_is_retried_and_the_sale_posted_once(lsq, database_url, monkeypatch):
+    lead_id = lsq.add_lead(email="a@b.in")
+    outbox, dispatcher, _ = make(lsq.url, database_url, internal_retry_seconds=0.01)
+    failures = []
+
+    def flaky_validation(*args, **kwargs):
+        if len(failures) < 2:
+            failures.append(1)
+            raise RuntimeError("a passing fault")
+        return validate_sale(*args, **kwargs)
+
+    monkeypatch.setattr(dispatcher_module, "validate_sale", flaky_validation)
+    sale_id = enqueue(outbox, lead_id)
+    assert dispatcher.run_once()
+    assert outbox.get(sale_id).state is SaleState.DONE and told(outbox, sale_id) == ["posted"]
+    assert len(lsq.calls_to(CREATE)) == 1 and len(failures) == 2
+
+
+def test_an_unexpected_error_every_time_fails_the_sale_as_internal_after_three_tries(lsq, database_url, monkeypatch):
+    lead_id = lsq.add_lead(email="a@b.in")
+    outbox, dispatcher, _ = make(lsq.url, database_url, internal_retry_seconds=0.01)
+    tries = []
+
+    def broken(*args, **kwargs):
+        tries.append(1)
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(dispatcher_module, "validate_sale", broken)
+    sale_id = enqueue(outbox, lead_id)
+    assert dispatcher.run_once()
+    record = outbox.get(sale_id)
+    assert len(tries) == 3
+    assert record.state is SaleState.FAILED and record.error_kind == "internal" and record.lease_until is None
+    assert "Edit & retry" in record.last_error and told(outbox, sale_id) == ["failed"]
+    assert lsq.calls_to(CREATE) == []
+
+
+def test_an_unexpected_error_after_the_create_went_out_is_looked_up_not_posted_twice(lsq, database_url, monkeypatch):
+    lead_id = lsq.add_lead(email="a@b.in")
+    outbox, dispatcher, _ = make(lsq.url, database_url, internal_retry_seconds=0.01)
+    real_create = dispatcher.client.create_sales_activity
+
+    def create_then_crash(body):
+        real_create(body)
+        raise RuntimeError("crashed while reading the answer")
+
+    monkeypatch.setattr(dispatcher.client, "create_sales_activity", create_then_crash)
+    sale_id = enqueue(outbox, lead_id, sales_date="2026-11-20 10:00")
+    assert dispatcher.run_once()
+    record = outbox.get(sale_id)
+    [activity_id] = lsq.live_activities()
+    assert record.state is SaleState.DONE and record.leadsquared_id == activity_id  # adopted
+    assert len(lsq.calls_to(CREATE)) == 1 and lsq.calls_to("RetrieveByLeadId")
+
+
+def test_an_unexpected_error_every_time_after_the_create_ends_unknown_not_failed(lsq, database_url, monkeypatch):
+    lead_id = lsq.add_lead(email="a@b.in")
+    outbox, dispatcher, _ = make(lsq.url, database_url, internal_retry_seconds=0.01)
+
+    def broken_lookup(*args, **kwargs):
+        raise RuntimeError("a bug in the look-up")
+
+    real_create = dispatcher.client.create_sales_activity
+
+    def create_then_crash(body):
+        real_create(body)
+        raise RuntimeError("crashed while reading the answer")
+
+    monkeypatch.setattr(dispatcher.client, "create_sales_activity", create_then_crash)
+    monkeypatch.setattr(dispatcher.client, "retrieve_sales_activities_by_lead", broken_lookup)
+    sale_id = enqueue(outbox, lead_id)
+    assert dispatcher.run_once()
+    record = outbox.get(sale_id)
+    assert record.state is SaleState.UNKNOWN and record.error_kind == "internal"
+    assert "may or may not be in LeadSquared" in record.last_error and told(outbox, sale_id) == ["failed"]
+    assert len(lsq.calls_to(CREATE)) == 1  # never sent again blindly
+
+
+def test_an_unexpected_error_during_shutdown_hands_the_sale_on_instead_of_failing_it(lsq, sqlite_url, monkeypatch):
+    lead_id = lsq.add_lead(email="a@b.in")
+    outbox, dispatcher, _ = make(lsq.url, sqlite_url, internal_retry_seconds=30)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(dispatcher_module, "validate_sale", broken)
+    sale_id = enqueue(outbox, lead_id)
+    dispatcher._stop.set()  # the worker is being stopped (gunicorn's worker_exit)
+    started = time.monotonic()
+    assert dispatcher.run_once()
+    record = outbox.get(sale_id)
+    assert time.monotonic() - started < 5  # didn't sit out the 30 s pause
+    assert record.state is SaleState.PENDING and record.lease_until is None and told(outbox, sale_id) == []

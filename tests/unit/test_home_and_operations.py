@@ -10,11 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain.currency import AccountCurrency
 from bot.domain.home_tabs import HomeTabs
+from bot.domain.model import RawSale
 from bot.domain.outbox import Outbox, SaleRecord, SaleState
 from bot.listeners.shortcuts.log_sale import plain_text_of_message
 from bot.metrics import token_matches
 from bot.queue_cli import describe
+from bot.slack_ui import messages
 from bot.slack_ui.home import HomeData, build_home_view
 from tests.unit.test_outbox import make_submission
 
@@ -137,7 +140,7 @@ def test_each_sale_shows_its_state_in_words_and_only_the_action_that_applies():
     states = [SaleState.PENDING, SaleState.DONE, SaleState.FAILED, SaleState.UNKNOWN, SaleState.CANCELLED]
     view = build_home_view(HomeData("November 2026", 1, "12000", [sale(n, s) for n, s in enumerate(states)]))
     by_id = {b["block_id"]: b for b in view["blocks"] if b.get("block_id", "").startswith("sale_")}
-    words = {k: v["text"]["text"].split("\n")[1] for k, v in by_id.items()}
+    words = {k: v["text"]["text"] for k, v in by_id.items()}
     assert words["sale_0"] == "*queued*"
     assert words["sale_1"].startswith("*posted*") and "`A1`" in words["sale_1"]
     assert words["sale_2"] == "*needs attention*"
@@ -161,14 +164,62 @@ def test_the_team_section_stays_within_slacks_100_blocks():
     assert "…and 180 more" in json.dumps(view, ensure_ascii=False)
 
 
+def text_objects(view: dict) -> list[dict]:
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(view)
+    return found
+
+
 @given(st.text(max_size=200))
-def test_user_text_on_the_home_is_escaped(text):
-    record = sale(1, SaleState.FAILED, product_sku=text, lead_text=text, last_error=text, user_id="U1")
-    view = build_home_view(HomeData("November 2026", 0, "0", [record], [record], 1))
-    for block in view["blocks"]:
-        shown = (block.get("text") or {}).get("text", "")
-        # Only our own mention of the owner is markup; nothing typed can add <!channel> or a link.
-        assert "<" not in shown.replace("<@U1>", "")
+def test_user_text_on_the_home_is_only_ever_plain_text(typed):
+    # Marked at both ends, so we can tell it anywhere: it must never reach a mrkdwn object.
+    text = f"QZX{typed}XZQ"
+    record = sale(1, SaleState.FAILED, product_sku=text, lead_text=text, status=text, last_error=text, user_id="U1")
+    view = build_home_view(
+        HomeData("November 2026", 0, "0", [record], [record], 1, notice="I couldn't undo it:", notice_detail=text)
+    )
+    objects = text_objects(view)
+    for obj in objects:
+        if obj["type"] == "mrkdwn":
+            # Only our own words and the owner's mention.
+            assert "QZX" not in obj["text"] and "XZQ" not in obj["text"]
+            assert "<" not in obj["text"].replace("<@U1>", "")
+    echoed = [o for o in objects if o["type"] == "plain_text" and messages.one_line(text) in o["text"]]
+    assert echoed and all(o.get("emoji") is False for o in echoed)  # ":x:" typed stays ":x:"
+
+
+def test_a_lead_called_bold_is_not_bold_and_labels_and_currency_read_like_messages():
+    raw = RawSale(
+        lead="P-1",
+        product_sku="SKU-PRO",
+        status="Won",
+        revenue="1200000",
+        lead_label="*Big* · big@acme.in",
+        product_label="SKU-PRO · Pro plan",
+    )
+    record = sale(1, SaleState.DONE, raw=raw, lead_text="P-1", prospect_id="P-1", revenue="1200000")
+    messages.use_currency(lambda: AccountCurrency("₹", "INR"))
+    try:
+        view = build_home_view(HomeData("November 2026", 1, "1200000", [record], locale="en-IN"))
+    finally:
+        messages.use_currency(lambda: None)
+    objects = text_objects(view)
+    plain = " | ".join(o["text"] for o in objects if o["type"] == "plain_text")
+    mrkdwn = " | ".join(o["text"] for o in objects if o["type"] == "mrkdwn")
+    assert "*Big* (big@acme.in) · SKU-PRO · Pro plan · Won · ₹12,00,000" in plain
+    assert "Revenue: ₹12,00,000" in plain
+    assert "Big" not in mrkdwn and "₹" not in mrkdwn
 
 
 # --------------------------------------------------------------------------- messages and tokens

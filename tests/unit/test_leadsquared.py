@@ -294,7 +294,11 @@ def test_retrieve_products(lsq, client):
     lsq.add_product("GOLD-2", "Gold plus")
     found = client.retrieve_products("gold")
     assert {p["ProductSku"] for p in found} == {"GOLD-1", "GOLD-2"}
-    assert found[0] == {"ProductId": gold, "ProductSku": "GOLD-1", "Name": "Gold plan"}
+    assert {k: found[0][k] for k in ("ProductId", "ProductSku", "Name")} == {
+        "ProductId": gold,
+        "ProductSku": "GOLD-1",
+        "Name": "Gold plan",
+    }
     assert len(client.retrieve_products("", page_size=2)) == 2
     assert client.retrieve_products("nothing") == []
     (call, *_) = lsq.calls_to("RetrieveProducts")

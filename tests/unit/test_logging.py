@@ -171,3 +171,38 @@ def test_filter_rewrites_the_record_itself():
     assert redactor.filter(record) is True
     assert record.getMessage() == "token=[redacted]"
     assert record.args is None
+
+
+# --- one record, one safe line ------------------------------------------------------------------
+
+
+def test_control_characters_are_escaped_so_a_value_cannot_forge_a_log_line(captured):
+    logging.getLogger("bot.test").warning("Unknown time zone %s", "X\nINFO bot: sale 7 posted\x1b[2J\u2028")
+    output = captured.getvalue()
+    assert output.count("\n") == 1  # one record, one line
+    assert "X\\x0aINFO bot: sale 7 posted\\x1b[2J\\u2028" in output
+
+
+def test_a_huge_value_is_cut_and_says_so(captured):
+    logging.getLogger("bot.test").warning("Unknown time zone %s, falling back to UTC", "A" * 1_000_000)
+    [line] = captured.getvalue().splitlines()
+    assert len(line) < 5000
+    assert "characters in all" in line
+
+
+def test_a_secret_at_the_cut_is_still_masked(captured):
+    text = "x" * (3990) + BOT_TOKEN
+    logging.getLogger("bot.test").warning("%s", text)
+    output = captured.getvalue()
+    assert BOT_TOKEN[:10] not in output  # redacted whole before the cut, never half-shown
+
+
+def test_a_traceback_keeps_its_lines_but_not_foreign_control_characters(captured):
+    try:
+        raise ValueError("bad\x1b[31m value" + "y" * 50_000)
+    except ValueError:
+        logging.getLogger("bot.test").exception("failed")
+    output = captured.getvalue()
+    assert "Traceback (most recent call last):\n" in output
+    assert "\x1b" not in output and "\\x1b[31m" in output
+    assert len(output) < 25_000

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from itertools import permutations
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.dates import parse_sales_date
 from bot.domain.model import STATUSES, RawSale
 from bot.domain.one_line import MAX_TEXT, parse_one_line
 
@@ -221,3 +223,73 @@ def test_parse_one_line_never_raises_and_only_returns_pieces_of_the_text(text, k
     assert "," not in raw.revenue
     for token in raw.sales_date.split():
         assert token in seen
+
+
+# --- the date forms dates.py reads, mixed with amounts ---------------------------------------
+
+NEW_DATE_FORMS = [
+    "yesterday 3.30pm",
+    "yesterday 3.45 p.m.",
+    "15.30",
+    "26/11/2026 15.30",
+    "26.11.2026 15.30",
+    "noon",
+    "yesterday noon",
+    "12 noon",
+    "midnight",
+    "2 days ago",
+    "two days ago 3.30pm",
+    "an hour ago",
+    "120 minutes ago",
+    "2hrs ago",
+    "half an hour ago",
+    "this morning",
+    "this afternoon",
+    "this evening",
+    "tonight",
+    "last night",
+    "yesterday evening 7.30",
+    "tomorrow 9am",
+    "day before yesterday 4pm",
+    "1530 hrs",
+    "yesterday @ 3pm",
+]
+AMOUNTS = [("12000", "12000"), ("12,000", "12000"), ("2500.50", "2500.50"), ("1,20,000.75", "120000.75")]
+
+
+@pytest.mark.parametrize("date", NEW_DATE_FORMS)
+@pytest.mark.parametrize(("typed", "revenue"), AMOUNTS)
+def test_new_date_forms_stay_the_date_and_amounts_stay_revenue(date, typed, revenue):
+    for line in (
+        f"priya@acme.in SKU-PRO won {typed} {date}",
+        f"{date} priya@acme.in SKU-PRO won {typed}",
+        f"priya@acme.in {typed} {date} won SKU-PRO",
+    ):
+        raw = parse_one_line(line)
+        assert raw.sales_date == date, line
+        assert raw.revenue == revenue, line
+        assert raw.product_sku == "SKU-PRO", line
+        assert (raw.lead, raw.status) == ("priya@acme.in", "Won"), line
+
+
+@pytest.mark.parametrize("date", ["yesterday 3.30pm", "this evening", "2 days ago", "tonight", "3.30 p.m."])
+def test_date_words_are_never_taken_for_the_sku_when_none_is_given(date):
+    raw = parse_one_line(f"priya@acme.in won 12000 {date}")
+    assert raw.product_sku == ""
+    assert raw.sales_date == date
+
+
+def test_the_issues_example_with_a_dot_time_reads_as_the_time_meant():
+    raw = parse_one_line("priya@acme.in SKU-PRO won 12000 yesterday 3.30pm")
+    assert (raw.revenue, raw.sales_date) == ("12000", "yesterday 3.30pm")
+    # Friday 27 Nov 2026 15:30 in Kolkata: yesterday 15:30 IST is 10:00 UTC.
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+    assert parse_sales_date(raw.sales_date, tz="Asia/Kolkata", now=now) == datetime(
+        2026, 11, 26, 10, 0, tzinfo=timezone.utc
+    )
+
+
+def test_a_count_before_a_time_unit_is_not_revenue_but_a_later_amount_is():
+    raw = parse_one_line("priya@acme.in SKU-PRO won 90 minutes ago 12000")
+    assert raw.sales_date == "90 minutes ago"
+    assert raw.revenue == "12000"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from bot.domain.model import RawSale
 from bot.domain.outbox import Outbox, SaleState, Submission
 from bot.domain.rate_limit import SharedRateLimiter
@@ -193,3 +195,117 @@ def test_lookups_yield_to_waiting_sales(database_url):
     # A sale waiting out a back-off isn't due: lookups may go meanwhile.
     outbox.enqueue(make_submission("T1:later", created_at=time.time() + 60))
     assert lookups.acquire(max_wait=0)
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+def test_an_outcome_and_its_notification_are_stored_together_and_only_by_the_winner(database_url):
+    from bot.domain.outbox import NotificationKind, NotificationState
+
+    outbox = Outbox.from_url(database_url)
+    record, _ = outbox.enqueue(make_submission())
+    claimed = outbox.claim_next("w", lease_seconds=60)
+    assert outbox.finish(claimed, SaleState.DONE, notify=NotificationKind.POSTED, leadsquared_id="A1")
+    # A stale copy of the row (a worker whose lease ran out) moves nothing and stores nothing.
+    assert not outbox.finish(claimed, SaleState.FAILED, notify=NotificationKind.FAILED, last_error="late")
+    [posted] = outbox.notifications_for(record.id)
+    assert posted.kind is NotificationKind.POSTED and posted.state is NotificationState.PENDING
+    assert posted.response_url == record.response_url and posted.response_url_issued_at == record.created_at
+    # The first route; the notifier skips it unless the sale was logged from a message (its thread).
+    assert posted.route == "thread"
+
+
+def test_a_duplicate_activity_stores_no_notification(database_url):
+    from bot.domain.outbox import DuplicateActivity, NotificationKind
+
+    outbox = Outbox.from_url(database_url)
+    first, _ = outbox.enqueue(make_submission("T1:a"))
+    second, _ = outbox.enqueue(make_submission("T1:b"))
+    outbox.finish(outbox.claim_next("w", lease_seconds=60), SaleState.DONE, leadsquared_id="A1")
+    twin = outbox.claim_next("w", lease_seconds=60)
+    with pytest.raises(DuplicateActivity):
+        outbox.finish(twin, SaleState.DONE, notify=NotificationKind.POSTED, leadsquared_id="A1")
+    assert outbox.notifications_for(second.id) == [] and outbox.get(second.id).state is SaleState.POSTING
+
+
+def test_the_delay_notice_and_the_undo_edit_are_stored_once(database_url):
+    from bot.domain.outbox import NotificationKind
+
+    outbox = Outbox.from_url(database_url)
+    record, _ = outbox.enqueue(make_submission())
+    assert outbox.mark_delay_notified(record.id, notify=True)
+    assert not outbox.mark_delay_notified(record.id, notify=True)
+    outbox.finish(outbox.claim_next("w", lease_seconds=60), SaleState.DONE, leadsquared_id="A1")
+    edit = {"by": "U9", "channel_id": "C1", "message_ts": "1.2"}
+    assert outbox.mark_cancelled(record.id, "U9", notify_extra=edit, response_url="http://127.0.0.1:1/response/y")
+    assert not outbox.mark_cancelled(record.id, "U9", notify_extra=edit, response_url="http://127.0.0.1:1/response/y")
+    delayed, undone = outbox.notifications_for(record.id)
+    assert delayed.kind is NotificationKind.DELAYED and undone.kind is NotificationKind.UNDONE
+    assert undone.extra == edit and undone.response_url.endswith("/response/y")
+
+
+def test_each_notification_is_claimed_by_exactly_one_of_many_concurrent_workers(database_url):
+    from bot.domain.outbox import NotificationKind, NotificationState
+
+    outbox = Outbox.from_url(database_url)
+    for n in range(20):
+        outbox.enqueue(make_submission(f"T1:V{n}"))
+        outbox.finish(
+            outbox.claim_next("w", lease_seconds=60),
+            SaleState.DONE,
+            notify=NotificationKind.POSTED,
+            leadsquared_id=f"A{n}",
+        )
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def worker(name):
+        other = Outbox.from_url(database_url)
+        while (notification := other.claim_next_notification(name, lease_seconds=60)) is not None:
+            with lock:
+                claimed.append(notification.id)
+            assert other.notification_finish(notification, NotificationState.DELIVERED, delivered_route="dm")
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(claimed) == 20 and len(set(claimed)) == 20
+
+
+def test_a_notification_left_sending_by_a_dead_process_is_taken_over_after_its_lease(database_url):
+    from bot.domain.outbox import NotificationKind
+
+    outbox = Outbox.from_url(database_url)
+    outbox.enqueue(make_submission())
+    outbox.finish(outbox.claim_next("w", lease_seconds=60), SaleState.DONE, notify=NotificationKind.POSTED)
+    now = time.time()
+    dead = outbox.claim_next_notification("dead", lease_seconds=5, now=now)
+    assert outbox.claim_next_notification("other", lease_seconds=5, now=now + 1) is None
+    taken = outbox.claim_next_notification("other", lease_seconds=5, now=now + 6)
+    assert taken.id == dead.id and taken.claimed_by == "other" and taken.attempts == 2
+    assert not outbox.notification_retry_later(dead, now + 10)  # the dead owner can't move it any more
+
+
+def test_a_response_url_gives_five_uses_across_processes_and_threads(database_url):
+    outbox = Outbox.from_url(database_url)
+    url = "https://hooks.slack.com/commands/T1/1/secret"
+    granted: list[bool] = []
+    lock = threading.Lock()
+
+    def use():
+        ok = Outbox.from_url(database_url).take_response_url_use(url)
+        with lock:
+            granted.append(ok)
+
+    threads = [threading.Thread(target=use) for _ in range(9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert granted.count(True) == 5 and outbox.response_url_use_count(url) == 5
+    outbox.give_back_response_url_use(url)  # Slack answered 503: that post didn't count
+    assert outbox.take_response_url_use(url) and not outbox.take_response_url_use(url)
+    assert outbox.take_response_url_use("https://hooks.slack.com/commands/T1/2/other")  # counted per URL

@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from bot.listeners.modal_opening import open_logsale_modal
 from bot.services import Services
+from bot.slack_ui import shapes
 from bot.slack_ui.modal import ModalContext
 
 
@@ -22,11 +23,12 @@ def make_edit_retry(services: Services):
                 replace_original=False,
             )
             return
-        channel_id = (body.get("channel") or {}).get("id") or record.channel_id
+        channel = body.get("channel")
+        channel_id = shapes.channel_id(channel.get("id") if isinstance(channel, dict) else None) or record.channel_id
         # The click brings a fresh response_url (the slash command's may have expired).
         context = ModalContext(
             channel_id=channel_id,
-            response_url=body.get("response_url") or record.response_url,
+            response_url=shapes.response_url(body.get("response_url")) or record.response_url,
             tz=record.user_tz,
             locale=record.user_locale,
         )

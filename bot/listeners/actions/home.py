@@ -15,7 +15,7 @@ from bot.domain.outbox import SaleState
 from bot.listeners.actions.edit_retry import _sale_id
 from bot.listeners.modal_opening import open_logsale_modal
 from bot.services import Services
-from bot.slack_ui.messages import escape
+from bot.slack_ui import messages
 from bot.slack_ui.modal import ModalContext
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,9 @@ def _user_id(body: dict) -> str:
     return (body.get("user") or {}).get("id", "")
 
 
-def _tell(services: Services, user_id: str, notice: str) -> None:
-    services.home.publish(user_id, reason="action", notice=notice)
+def _tell(services: Services, user_id: str, notice: str, detail: str | None = None) -> None:
+    """``notice``: our own words (mrkdwn); ``detail``: literal text under it (plain_text)."""
+    services.home.publish(user_id, reason="action", notice=notice, notice_detail=detail)
 
 
 def make_open_modal(services: Services):
@@ -88,7 +89,7 @@ def _undo(services: Services, clicker_id: str, sale_id: int) -> None:
     try:
         record = services.outbox.get(sale_id)
         clicker = services.users.get(clicker_id)
-        if record is None or (clicker_id != record.user_id and not services.is_admin(clicker)):
+        if record is None or (clicker_id != record.user_id and not services.access.is_admin(clicker)):
             _tell(services, clicker_id, "Only the person who logged that sale, or a LogSale admin, can undo it.")
             return
         if record.state is not SaleState.DONE:
@@ -97,10 +98,10 @@ def _undo(services: Services, clicker_id: str, sale_id: int) -> None:
         who = clicker.name or clicker_id
         try:
             services.leadsquared.cancel_sales_activity(
-                record.leadsquared_id, note=f"Undone from Slack (App Home) by {who} ({clicker_id})"
+                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id)
             )
         except LeadSquaredError as error:
-            _tell(services, clicker_id, f":warning: I couldn't undo it: {escape(explain(error))}")
+            _tell(services, clicker_id, ":warning: I couldn't undo it:", explain(error))
             return
         services.outbox.mark_cancelled(record.id, clicker_id)
         services.home.request_refresh(record.user_id)
@@ -121,7 +122,7 @@ def make_admin_action(services: Services, what: str):
 
 def _admin_action(services: Services, what: str, admin_id: str, sale_id: int) -> None:
     try:
-        if not services.is_admin(services.users.get(admin_id)):
+        if not services.access.is_admin(services.users.get(admin_id)):
             _tell(services, admin_id, "Only LogSale admins (LOGSALE_ADMINS) can do that.")
             return
         if what == "retry":

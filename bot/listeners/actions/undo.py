@@ -1,7 +1,8 @@
 """Undo: cancel the activity in LeadSquared and say so in the channel message.
 
 Only the person who logged the sale, or a LOGSALE_ADMINS user, may undo it. The
-LeadSquared call runs on the background pool after the ack, never inside it.
+LeadSquared call runs on the background pool after the ack, never inside it; the edit of
+the channel message is a stored notification (see bot/slack_ui/notifier.py).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
             respond(text="I can't find that sale any more.", response_type="ephemeral", replace_original=False)
             return
         clicker = services.users.get(clicker_id)
-        if clicker_id != record.user_id and not services.is_admin(clicker):
+        if clicker_id != record.user_id and not services.access.is_admin(clicker):
             respond(
                 text=f"Only <@{record.user_id}> or a LogSale admin can undo this sale.",
                 response_type="ephemeral",
@@ -49,38 +50,26 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
         who = clicker.name or clicker_id
         try:
             services.leadsquared.cancel_sales_activity(
-                record.leadsquared_id, note=f"Undone from Slack (/logsale) by {who} ({clicker_id})"
+                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id)
             )
         except LeadSquaredError as error:
-            respond(
-                text=f"I couldn't undo it: {explain(error)}",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            respond(response_type="ephemeral", replace_original=False, **messages.undo_failed_message(explain(error)))
             return
-        if not services.outbox.mark_cancelled(record.id, clicker_id):
+        container = body.get("container") or {}
+        # The message edit is stored with the cancellation and delivered by the notifier's
+        # threads (click's response_url -> chat.update -> DM), so a Slack outage delays it only.
+        edit = {
+            "by": clicker_id,
+            "channel_id": container.get("channel_id") or (body.get("channel") or {}).get("id"),
+            "message_ts": container.get("message_ts"),
+        }
+        if not services.outbox.mark_cancelled(
+            record.id, clicker_id, notify_extra=edit, response_url=body.get("response_url")
+        ):
             return  # a second click got here first; it updates the message
+        services.dispatcher.notifier.wake()
         if services.home is not None:
             services.home.request_refresh(record.user_id)
-        message = messages.undone_message(record, clicker_id)
-        if not _replace_message(body, message, client, respond):
-            respond(response_type="ephemeral", replace_original=False, **message)
     except Exception:
         log.exception("undo of sale %s failed", sale_id)
         respond(text="Something went wrong while undoing; please try again.", replace_original=False)
-
-
-def _replace_message(body: dict, message: dict, client: WebClient, respond: Respond) -> bool:
-    try:
-        response = respond(replace_original=True, **message)
-        if getattr(response, "status_code", 200) == 200:
-            return True
-    except Exception as error:
-        log.info("respond(replace_original) failed: %s", type(error).__name__)
-    container = body.get("container") or {}
-    try:
-        client.chat_update(channel=container.get("channel_id"), ts=container.get("message_ts"), **message)
-        return True
-    except Exception as error:
-        log.info("chat.update failed: %s", type(error).__name__)
-        return False

@@ -9,9 +9,8 @@ from bot.domain.model import RawSale
 from bot.domain.one_line import parse_one_line
 from bot.listeners.modal_opening import open_logsale_modal
 from bot.services import Services
-from bot.slack_ui import messages
+from bot.slack_ui import messages, shapes
 from bot.slack_ui.modal import ModalContext
-from bot.slack_ui.users import SlackUser
 
 HELP = (
     "*/logsale* logs a sale in LeadSquared without leaving Slack.\n"
@@ -21,13 +20,14 @@ HELP = (
     "ProspectId), Open/Won/Lost, the revenue, the SKU and the date.\n"
     "• `/logsale history` — your last 10 sales and where each stands.\n"
     "• `/logsale help` — this message.\n"
-    "Dates: empty = now, `yesterday 5pm`, `last friday`, `3pm`, `26/11/2026 15:00`, `2026-11-26 15:00 IST`. "
-    "They're read in your Slack time zone unless you add one (IST, EST, +05:30). "
+    "Dates: empty = now, `yesterday 3.30pm`, `15.30`, `2 hours ago`, `2 days ago`, `last friday`, "
+    "`26/11/2026 15:00`, `2026-11-26 15:00 +05:30`. Also `noon`, `midnight` (the one just past), "
+    "`this morning` (09:00), `this afternoon` (14:00), `this evening` (18:00), `tonight` (20:00), "
+    "`yesterday evening 7.30` (19:30) and `tomorrow 10am` up to a day ahead. "
+    "They're read in your Slack time zone unless you add one (+05:30, EST; IST, CST, PST, BST and GST "
+    "mean what your own zone or country calls them, otherwise I ask which). "
+    "`11/12` is 12 Nov in an en-US Slack, 11 Dec otherwise. Anything I can't place is an error, never a guess. "
     "The channel sees each logged sale with its LeadSquared Id, and an Undo button."
-)
-NOT_ALLOWED = (
-    "Sorry, you're not on the list of people who can log sales with /logsale. "
-    "Ask your Slack admin to add you to LOGSALE_ALLOWED_USERS."
 )
 
 
@@ -36,27 +36,21 @@ def make_logsale_command(services: Services):
         user_id = body.get("user_id", "")
         text = (body.get("text") or "").strip()
         word = text.lower()
-        allowed_names = services.settings.allowed_users
 
+        # Who may use /logsale was decided before this listener ran (bot/access.py).
         if word in ("help", "?", "-h", "--help"):
             ack(text=HELP)
-            return
-        # Decide who may log from the ID alone when we can; an email entry needs users.info,
-        # which is I/O: do it after the ack.
-        needs_profile = services.needs_profile_for(user_id, allowed_names)
-        if not needs_profile and not services.is_allowed(SlackUser(user_id)):
-            ack(text=NOT_ALLOWED)
             return
         if word == "history":
             records = services.outbox.recent_for_user(user_id, limit=10)
             ack(**messages.history_message(records))
             return
         ack()
-        if needs_profile and not services.is_allowed(services.users.get(user_id)):
-            respond(text=NOT_ALLOWED, response_type="ephemeral")
-            return
         prefill = parse_one_line(text, services.known_skus()) if text else RawSale()
-        context = ModalContext(channel_id=body.get("channel_id"), response_url=body.get("response_url"))
+        context = ModalContext(
+            channel_id=shapes.channel_id(body.get("channel_id")),
+            response_url=shapes.response_url(body.get("response_url")),
+        )
         opened = open_logsale_modal(
             services,
             client,

@@ -19,6 +19,7 @@ from bot.domain.model import RawSale
 from bot.domain.one_line import parse_one_line
 from bot.listeners.modal_opening import open_logsale_modal
 from bot.services import Services
+from bot.slack_ui import shapes
 from bot.slack_ui.modal import ModalContext
 
 log = logging.getLogger(__name__)
@@ -68,15 +69,18 @@ def make_message_shortcut(services: Services):
     def handle_message_shortcut(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
         user_id = (body.get("user") or {}).get("id", "")
-        message = body.get("message") or {}
+        message = body.get("message") if isinstance(body.get("message"), dict) else {}
         text = plain_text_of_message(str(message.get("text") or ""))
         prefill = parse_one_line(text, services.known_skus()) if text.strip() else RawSale()
         # A reply inside a thread belongs in that thread; a top-level message starts one.
         thread_ts = message.get("thread_ts") or message.get("ts") or body.get("message_ts")
+        channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+        # Read by shape (bot/slack_ui/shapes.py), like every other value Slack hands back.
+        response_url = shapes.response_url(body.get("response_url"))
         context = ModalContext(
-            channel_id=(body.get("channel") or {}).get("id"),
-            response_url=body.get("response_url"),
-            thread_ts=str(thread_ts) if thread_ts else None,
+            channel_id=shapes.channel_id(channel.get("id")),
+            response_url=response_url,
+            thread_ts=shapes.message_ts(thread_ts),
         )
         opened = open_logsale_modal(
             services,
@@ -86,11 +90,11 @@ def make_message_shortcut(services: Services):
             prefill=prefill,
             context=context,
         )
-        if not opened and body.get("response_url"):
+        if not opened and response_url:
             try:
                 from slack_sdk.webhook import WebhookClient
 
-                WebhookClient(body["response_url"], timeout=5).send(
+                WebhookClient(response_url, timeout=5).send(
                     text="Slack didn't let me open the form in time. Please use the shortcut again.",
                     response_type="ephemeral",
                 )

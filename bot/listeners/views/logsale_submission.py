@@ -9,17 +9,20 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from slack_bolt import Ack
 
 from bot.domain.errors import LeadSquaredError
 from bot.domain.leads import LeadNotResolved
+from bot.domain.model import RawSale
 from bot.domain.outbox import Submission
 from bot.domain.search import OwnerVerdict, owner_error
 from bot.domain.validation import validate_sale
 from bot.services import Services
 from bot.slack_ui.modal import ModalContext, read_raw_sale
+from bot.slack_ui.users import ACK_PATH_WAIT
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +43,24 @@ def make_logsale_submission(services: Services):
     def handle_logsale_submission(ack: Ack, body: dict, view: dict) -> None:
         started = time.monotonic()
         user = body.get("user") or {}
-        user_id = user.get("id", "")
+        user_id = user.get("id") or ""
+        # An org-wide (Enterprise Grid) install sends "team": null; the workspace is then only
+        # in view.team_id (user.team_id holds the org's E… id there).
+        team_id = (body.get("team") or {}).get("id") or view.get("team_id") or user.get("team_id") or ""
         context = ModalContext.decode(view.get("private_metadata"))
         tz, locale = context.tz, context.locale
-        if not tz:
-            # The modal opened before users.info answered; the cache usually has it by now.
-            profile = services.users.get(user_id)
+        raw = _with_what_was_shown(read_raw_sale(view), view)
+        profile = None
+        if (not tz or not raw.sales_owner.strip()) and user_id:
+            # The modal opened before users.info answered (the cache usually has it by now), or
+            # Slack sent the pre-filled owner back as null. One bounded call serves both.
+            profile = services.users.get(user_id, wait=ACK_PATH_WAIT)
+        if not tz and profile is not None:
             tz, locale = profile.tz, locale or profile.locale
         tz = tz or "UTC"
-
-        raw = read_raw_sale(view)
+        if not raw.sales_owner.strip() and profile is not None and profile.email:
+            # Pre-filled from the profile when the form opened: the same email again.
+            raw = replace(raw, sales_owner=profile.email)
         now = time.time()
         result = validate_sale(raw, tz=tz, locale=locale, now=datetime.fromtimestamp(now, timezone.utc))
         if not result.ok:
@@ -80,10 +91,10 @@ def make_logsale_submission(services: Services):
             ack(response_action="errors", errors=errors)
             return
 
-        view_key = f"{body.get('team', {}).get('id') or view.get('team_id') or ''}:{view.get('id')}"
+        view_key = f"{team_id}:{view.get('id')}"
         submission = Submission(
             submission_key=view_key,
-            team_id=(body.get("team") or {}).get("id") or "",
+            team_id=team_id,
             user_id=user_id,
             user_name=user.get("name") or user.get("username") or "",
             channel_id=context.channel_id,
@@ -118,6 +129,26 @@ def make_logsale_submission(services: Services):
             log.info("duplicate submission %s ignored (already queued)", view_key)
 
     return handle_logsale_submission
+
+
+# Inputs Slack won't let anyone submit empty. One that arrives empty anyway was pre-filled and sent
+# back as "value": null / "selected_option": null, as Slack has been seen doing after views.update
+# (bolt-js#1258): the salesperson saw, and submitted, the form's initial value. (Not the optional
+# date: empty there may mean they cleared it.)
+_REQUIRED_INPUTS = ("lead", "product_sku", "status", "revenue", "sales_owner")
+
+
+def _with_what_was_shown(raw: RawSale, view: dict) -> RawSale:
+    shown: dict[str, str] = {}
+    for block in view.get("blocks") or []:
+        if not isinstance(block, dict) or block.get("block_id") not in _REQUIRED_INPUTS:
+            continue
+        element = block.get("element") if isinstance(block.get("element"), dict) else {}
+        option = element.get("initial_option")
+        initial = option.get("value") if isinstance(option, dict) else element.get("initial_value")
+        if isinstance(initial, str) and initial.strip() and not getattr(raw, block["block_id"]).strip():
+            shown[block["block_id"]] = initial
+    return replace(raw, **shown) if shown else raw
 
 
 def _remember_thread(services: Services, submission_key: str, thread_ts: str) -> None:

@@ -1,0 +1,39 @@
+"""Long values from LeadSquared never make storing a sale fail, also on an old PostgreSQL table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.domain.outbox import metadata
+
+
+@pytest.mark.postgres
+def test_a_300_character_lead_label_on_a_table_created_with_varchar_255_is_stored_and_announced(deploy, postgres_url):
+    # A database created by an earlier version: lead_label and friends were VARCHAR(255).
+    engine = create_engine(postgres_url)
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        for column in ("lead_label", "lead_text", "user_name"):
+            conn.execute(text(f"ALTER TABLE logsale_sales ALTER COLUMN {column} TYPE VARCHAR(255)"))
+    bot = deploy(database_url=postgres_url)  # start-up widens them
+    first, last = "Meenakshi" + "i" * 141, "Sundaram" + "m" * 141
+    bot.leadsquared.add_lead(first_name=first, last_name=last, email="meena@buyer.in")
+    bot.log_sale(lead="meena@buyer.in")
+    [announcement] = bot.wait_for_response("in_channel", timeout=20)
+    assert f"{first} {last}" in json.dumps(announcement.args)
+    with engine.connect() as conn:
+        types = dict(
+            conn.execute(
+                text(
+                    "SELECT column_name, data_type FROM information_schema.columns"
+                    " WHERE table_schema = current_schema() AND table_name = 'logsale_sales'"
+                )
+            ).all()
+        )
+        [label] = conn.execute(text("SELECT lead_label FROM logsale_sales")).scalars().all()
+    assert types["lead_label"] == types["lead_text"] == types["user_name"] == "text"
+    assert label == f"{first} {last}" and len(label) == 300
+    engine.dispose()

@@ -1,0 +1,78 @@
+"""The client socket as the worker's threads see it: bounded silence, bounded request, no linger."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from bot import gunicorn_worker
+from bot.gunicorn_worker import ReadBoundedSocket
+
+
+@pytest.fixture
+def pair():
+    ours, theirs = socket.socketpair()
+    yield ReadBoundedSocket(ours), theirs
+    ours.close()
+    theirs.close()
+
+
+def test_data_is_read_as_usual(pair):
+    ours, theirs = pair
+    ours.setblocking(True)
+    theirs.sendall(b"POST / HTTP/1.1\r\n")
+    assert ours.recv(100) == b"POST / HTTP/1.1\r\n"
+
+
+def test_silence_past_the_bound_reads_as_the_client_gone(pair):
+    ours, _theirs = pair
+    ours.setblocking(True)
+    started = time.monotonic()
+    assert ours.recv(100) == b""
+    assert gunicorn_worker.SILENCE <= time.monotonic() - started < gunicorn_worker.SILENCE + 0.5
+
+
+def test_a_trickle_is_cut_at_the_whole_request_limit(pair, monkeypatch):
+    monkeypatch.setattr(gunicorn_worker, "READ_LIMIT", 0.6)
+    ours, theirs = pair
+    stop = threading.Event()
+
+    def trickle():
+        while not stop.wait(0.1):
+            theirs.sendall(b"x")
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        ours.setblocking(True)
+        started, got = time.monotonic(), b""
+        while chunk := ours.recv(1):
+            got += chunk
+        assert got  # it did read what came…
+        assert time.monotonic() - started < 0.6 + 0.3  # …until the limit, not forever
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_non_blocking_mode_is_left_alone_for_the_poller(pair):
+    ours, _theirs = pair
+    ours.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        ours.recv(10)
+
+
+def test_closing_does_not_wait_for_a_silent_peer(pair):
+    ours, theirs = pair
+    theirs.sendall(b"leftover")
+    ours.setblocking(True)
+    ours.shutdown(socket.SHUT_WR)
+    started = time.monotonic()
+    ours.settimeout(2.0)  # what gunicorn's close_graceful asks for
+    assert ours.recv(4096) == b"leftover"  # what has arrived is drained…
+    assert ours.recv(4096) == b""  # …and then no waiting
+    assert time.monotonic() - started < 0.1
+    assert ours.fileno() >= 0  # other attributes pass through
