@@ -112,15 +112,30 @@ def test_metrics_count_every_workers_posts_and_read_the_queue(deploy):
 
 def test_metrics_count_a_sale_nobody_could_be_told_about(deploy):
     bot = deploy()
-    bot.slack.response_url_failure = (500, "internal_error")
+    # Every route refuses for good (not "Slack is down"): the announcement is given up at once.
+    bot.slack.response_url_failure = (404, "expired_url")
     bot.slack.fail_next("chat.postMessage", "channel_not_found")
     bot.slack.fail_next("conversations.open", "user_not_found")
     bot.log_sale()
     wait_until(
-        lambda: value(scrape(bot, token=None), "logsale_notification_failures_total", what="announce") == 1,
+        lambda: value(scrape(bot, token=None), "logsale_notification_failures_total", what="posted") == 1,
         15,
-        "the failed announcement to be counted",
+        "the given-up announcement to be counted",
     )
+
+
+def test_metrics_count_deliveries_put_off_while_slack_is_down(deploy):
+    bot = deploy(LOGSALE_NOTIFY_BACKOFF_SECONDS="0.2")
+    bot.slack.response_url_failure = (500, "internal_error")
+    bot.log_sale()
+    wait_until(
+        lambda: value(scrape(bot, token=None), "logsale_notification_retries_total", route="response_url") >= 1,
+        15,
+        "a put-off delivery to be counted",
+    )
+    bot.slack.response_url_failure = None
+    bot.slack.wait_for("response_url", predicate=lambda c: c.ok and "logged a sale" in str(c.args.get("text", "")))
+    assert value(scrape(bot, token=None), "logsale_notification_failures_total") == 0
 
 
 # --------------------------------------------------------------------------- /readyz
