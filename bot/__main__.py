@@ -1,4 +1,5 @@
-"""`python -m bot` runs the bot; `python -m bot check` checks its configuration.
+"""`python -m bot` runs the bot; `python -m bot check` checks its configuration;
+`python -m bot queue` lists, retries or resolves queued sales (bot/queue_cli.py).
 
 With SLACK_APP_TOKEN set it connects over Socket Mode (no public URL needed); otherwise
 it serves the same HTTP app as the Procfile, with gunicorn, on $PORT.
@@ -20,8 +21,12 @@ def main(argv: list[str]) -> int:
         from bot.check import run_check
 
         return run_check()
+    if argv[:1] == ["queue"]:
+        from bot.queue_cli import run_queue
+
+        return run_queue(argv[1:])
     if argv and argv[0] not in ("run",):
-        print("usage: python -m bot [run|check]", file=sys.stderr)
+        print("usage: python -m bot [run|check|queue]", file=sys.stderr)
         return 2
     try:
         settings = Settings.from_env()

@@ -53,6 +53,10 @@ class Settings:
     leadsquared_timeout: float = 20.0
     # A "posting" row older than this belongs to a dead process (see Outbox).
     lease_seconds: float = 60.0
+    # GET /metrics wants "Authorization: Bearer <this>" when set.
+    metrics_token: str | None = field(default=None, repr=False)
+    # At most one App Home refresh per user this often, however many of their sales change.
+    home_refresh_seconds: float = 5.0
     # Telling Slack: first back-off after an outage answer (doubles, capped at 60 s), and when to give up.
     notify_backoff_seconds: float = 2.0
     notify_horizon_seconds: float = 24 * 3600
@@ -66,6 +70,7 @@ class Settings:
             self.slack_app_token,
             self.leadsquared_access_key,
             self.leadsquared_secret_key,
+            self.metrics_token,
         )
         return tuple(v for v in values if v)
 
@@ -116,6 +121,10 @@ class Settings:
             ),
             leadsquared_timeout=_positive_float("LEADSQUARED_TIMEOUT", get.optional("LEADSQUARED_TIMEOUT") or "20"),
             lease_seconds=_positive_float("LOGSALE_LEASE_SECONDS", get.optional("LOGSALE_LEASE_SECONDS") or "60"),
+            metrics_token=get.optional("LOGSALE_METRICS_TOKEN"),
+            home_refresh_seconds=_positive_float(
+                "LOGSALE_HOME_REFRESH_SECONDS", get.optional("LOGSALE_HOME_REFRESH_SECONDS") or "5"
+            ),
             notify_backoff_seconds=_positive_float(
                 "LOGSALE_NOTIFY_BACKOFF_SECONDS", get.optional("LOGSALE_NOTIFY_BACKOFF_SECONDS") or "2"
             ),

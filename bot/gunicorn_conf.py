@@ -7,6 +7,7 @@ and the LeadSquared rate limit through DATABASE_URL.
 
 import os
 import sys
+import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2") or 2)
@@ -20,6 +21,12 @@ accesslog = "-" if os.environ.get("LOG_LEVEL", "").upper() == "DEBUG" else None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
+# /metrics adds up every worker's counters from files in this directory (prometheus_client's
+# multiprocess mode). It must be set before any worker imports prometheus_client; a fresh
+# directory per start, so counts from an earlier run are never mixed in.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="logsale-metrics-")
+
 
 def on_starting(server):
     # Check configuration once, in the master, so a mistake is one line, not one per worker.
@@ -30,6 +37,11 @@ def on_starting(server):
     except ConfigError as error:
         print(f"logsale: configuration error: {error}", file=sys.stderr, flush=True)
         sys.exit(2)
+    # A directory given in the environment may hold an earlier run's counts: start from zero.
+    import glob
+
+    for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(stale)
 
 
 def worker_exit(server, worker):
@@ -42,3 +54,10 @@ def worker_exit(server, worker):
 
         # Leave time to hand back before the master's SIGKILL at graceful_timeout.
         finish_or_hand_back(services, wait=max(1.0, server.cfg.graceful_timeout - 3))
+
+
+def child_exit(server, worker):
+    # A dead worker's live gauges must not be summed any more (its counters stay counted).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

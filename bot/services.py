@@ -15,13 +15,16 @@ from bot.access import AccessPolicy
 from bot.config import Settings
 from bot.domain.currency import CurrencyCache
 from bot.domain.dispatcher import Dispatcher
+from bot.domain.home_tabs import HomeTabs
 from bot.domain.leads import lead_kind, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient
 from bot.domain.model import LeadRef, RawSale
 from bot.domain.outbox import Outbox, make_engine
 from bot.domain.rate_limit import SalesFirstLimiter, SharedRateLimiter
+from bot.domain.sale_threads import SaleThreads
 from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
 from bot.slack_ui import messages, shapes
+from bot.slack_ui.home_publisher import PUBLISH_CALLS, PUBLISH_SECONDS, HomePublisher
 from bot.slack_ui.notifier import SlackNotifier
 from bot.slack_ui.users import UserDirectory
 
@@ -67,6 +70,9 @@ class Services:
     # Who may use LogSale (LOGSALE_ALLOWED_USERS, LOGSALE_ADMINS): bot/access.py.
     access: AccessPolicy | None = None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    # App Home tabs (bot/slack_ui/home_publisher.py) and threads of message-shortcut sales.
+    home: HomePublisher | None = None
+    sale_threads: SaleThreads | None = None
 
     def __post_init__(self) -> None:
         search_client = self.leadsquared_lookups.with_options(max_wait=SEARCH_LIMITER_WAIT)
@@ -129,11 +135,33 @@ class Services:
             leadsquared_lookups=lookups,
             dispatcher=dispatcher,
         )
+        services.wire_home_and_threads(engine, dispatcher.notifier, start=start_dispatcher)
         if start_dispatcher:
             dispatcher.start()
             messages.use_currency(services.currency.current)
             services.currency.refresh_soon()
         return services
+
+    def wire_home_and_threads(self, engine, notifier: SlackNotifier, *, start: bool) -> None:
+        """The App Home publisher (refreshed when a sale changes state, in any process) and
+        the threads message-shortcut sales are confirmed in."""
+        tabs = HomeTabs(engine)
+        tabs.create_schema()
+        self.sale_threads = SaleThreads(engine)
+        self.sale_threads.create_schema()
+        notifier.thread_of = lambda record: self.sale_threads.thread_ts_for(record.submission_key)
+        self.home = HomePublisher(
+            outbox=self.outbox,
+            tabs=tabs,
+            users=self.users,
+            client=self.web_client,
+            is_admin=lambda user_id: self.access.is_admin(self.users.get(user_id)),
+            limiter=SharedRateLimiter(engine, PUBLISH_CALLS, PUBLISH_SECONDS, name="slack_views_publish", margin=0),
+            min_interval=self.settings.home_refresh_seconds,
+        )
+        self.dispatcher.on_state_change = lambda record: self.home.request_refresh(record.user_id)
+        if start:
+            self.home.start()
 
     def known_skus(self) -> set[str]:
         """SKUs we can recognise in a one-line entry: recent sales and product searches."""

@@ -16,9 +16,11 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 
 from bot import bolt_fixes
+from bot import operations_http as operations
 from bot.app import build_app
 from bot.config import Settings
 from bot.logging_setup import configure_logging
+from bot.operations_http import OPERATIONS_PATHS
 from bot.request_shape import shape_problem
 from bot.services import Services
 
@@ -43,6 +45,8 @@ def create_wsgi_app(settings: Settings, *, start_dispatcher: bool = True):
         if path == "/healthz" and method in ("GET", "HEAD"):
             start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"ok\n"]
+        if path in OPERATIONS_PATHS and method in ("GET", "HEAD"):
+            return operations.serve(path, services, environ, start_response)
         if path == SLACK_PATH:
             if method != "POST":
                 return _plain(start_response, "405 Method Not Allowed", "POST only", [("Allow", "POST")])

@@ -491,3 +491,154 @@ def users_select_state(user_id: str | None) -> dict[str, Any]:
 
 def conversations_select_state(channel_id: str | None) -> dict[str, Any]:
     return {"type": "conversations_select", "selected_conversation": channel_id}
+
+
+# --------------------------------------------------------------------------- events and shortcuts
+def event_callback_body(
+    event: dict[str, Any],
+    *,
+    team_id: str = TEAM_ID,
+    api_app_id: str = API_APP_ID,
+    event_id: str | None = None,
+    event_time: int | None = None,
+) -> str:
+    """The JSON body of an Events API delivery (``Content-Type: application/json``), shaped as
+    in Slack's Events API docs (api.slack.com/apis/events-api, "Callback field overview")."""
+    now = int(time.time())
+    body = {
+        "token": VERIFICATION_TOKEN,
+        "team_id": team_id,
+        "api_app_id": api_app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{secrets.token_hex(5).upper()}",
+        "event_time": event_time or now,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": "U0BOT0001",
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }
+    return json.dumps(body, separators=(",", ":"))
+
+
+def app_home_opened_event(user_id: str, *, tab: str = "home", channel: str = "D0LAN2Q65", view_id: str | None = None):
+    """app_home_opened as in Slack's published example (api.slack.com/events/app_home_opened):
+    ``{"type": "app_home_opened", "user": "U061F7AUR", "channel": "D0LAN2Q65",
+    "event_ts": "1515449522000016", "tab": "home", "view": {...}}``; ``view`` (the tab's current
+    view) only when one was published before, and only for the Home tab."""
+    event: dict[str, Any] = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": channel,
+        "event_ts": f"{time.time():.6f}",
+        "tab": tab,
+    }
+    if view_id and tab == "home":
+        event["view"] = {"id": view_id, "team_id": TEAM_ID, "type": "home", "blocks": [], "private_metadata": ""}
+    return event
+
+
+def global_shortcut_payload(
+    *, callback_id: str, user_id: str = "U123", user_name: str = "priya", team_id: str = TEAM_ID, trigger_id: str
+) -> dict[str, Any]:
+    """A global shortcut, shaped as in slack-bolt's tests/scenario_tests/test_shortcut.py
+    (``"type": "shortcut"``; no channel, no message, no response_url)."""
+    return {
+        "type": "shortcut",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": _action_ts(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "username": user_name, "team_id": team_id},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+    }
+
+
+def message_shortcut_payload(
+    *,
+    callback_id: str,
+    text: str,
+    message_ts: str,
+    thread_ts: str | None = None,
+    author_id: str = "U0AUTHOR",
+    user_id: str = "U123",
+    user_name: str = "priya",
+    channel_id: str = "C123",
+    channel_name: str = "sales",
+    team_id: str = TEAM_ID,
+    trigger_id: str,
+    response_url: str,
+) -> dict[str, Any]:
+    """A message shortcut (``"type": "message_action"``), shaped as in slack-bolt's
+    tests/scenario_tests/test_app_using_methods_in_class.py, plus the ``response_url`` Slack's
+    shortcuts docs say it carries. ``thread_ts`` is on the message when it is a reply in a thread."""
+    message: dict[str, Any] = {
+        "client_msg_id": secrets.token_hex(8),
+        "type": "message",
+        "text": text,
+        "user": author_id,
+        "ts": message_ts,
+        "team": team_id,
+    }
+    if thread_ts:
+        message["thread_ts"] = thread_ts
+    return {
+        "type": "message_action",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": _action_ts(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "name": user_name},
+        "channel": {"id": channel_id, "name": channel_name},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "message_ts": message_ts,
+        "message": message,
+    }
+
+
+def home_block_actions_payload(
+    *,
+    action_id: str,
+    value: str | None,
+    view: dict[str, Any],
+    block_id: str = "home_block",
+    user_id: str = "U123",
+    user_name: str = "priya",
+    team_id: str = TEAM_ID,
+    trigger_id: str,
+) -> dict[str, Any]:
+    """A button pressed on the App Home tab: block_actions with ``container.type == "view"``,
+    the Home view, and no channel, message or response_url (Slack's block_actions payload reference)."""
+    act: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": block_id,
+        "text": _plain("button"),
+        "type": "button",
+        "action_ts": _action_ts(),
+    }
+    if value is not None:
+        act["value"] = value
+    return {
+        "type": "block_actions",
+        "user": _user(user_id, user_name, team_id),
+        "api_app_id": API_APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": view.get("id")},
+        "trigger_id": trigger_id,
+        "team": _team(team_id),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": view,
+        "actions": [act],
+    }

@@ -16,7 +16,9 @@ limiter, and post. What happens after an error is decided here, in one place:
 
 What the salesperson is told is stored with the outcome, in the same transaction
 (logsale_notifications), and delivered by the notifier's own threads, which retry through
-Slack outages; this module only wakes them.
+Slack outages; this module only wakes them. After each state change it also calls
+``on_state_change`` (services set it to refresh the owner's App Home) and counts the outcome
+for /metrics (bot/metrics.py).
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Protocol
 
+from bot import metrics
 from bot.domain.errors import ErrorKind, LeadSquaredError, explain, explain_delay
 from bot.domain.leads import LeadNotResolved, resolve_lead
 from bot.domain.leadsquared import LeadSquaredClient, find_matching_activity
@@ -87,6 +91,10 @@ class Dispatcher:
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._id = f"{socket.gethostname()}:{os.getpid()}"
+        # Called with the sale after each state change (posted, failed, unknown, back in the
+        # queue after an error). Set by services to ask for a refresh of the owner's App Home
+        # (coalesced, any process); never allowed to disturb the sale itself.
+        self.on_state_change: Callable[[SaleRecord], None] | None = None
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -156,7 +164,8 @@ class Dispatcher:
             if attempt < INTERNAL_ATTEMPTS:
                 if self._stop.wait(self.internal_retry_seconds * 2 ** (attempt - 1)):
                     # Shutting down: hand it to the next process now rather than fail it here.
-                    self.outbox.retry_later(record, time.time())
+                    if self.outbox.retry_later(record, time.time()):
+                        self._state_changed(record.id)
                     return
                 renewed = self.outbox.extend_lease(record, lease_seconds=self.lease_seconds)
                 if renewed is None:
@@ -184,7 +193,9 @@ class Dispatcher:
             log.error(
                 "sale %s: gave up after %d unexpected errors; marked %s", record.id, INTERNAL_ATTEMPTS, state.value
             )
+            metrics.count_post(state.value, "internal")
             self.notifier.wake()
+            self._state_changed(record.id)
 
     def _attempt(self, record: SaleRecord, progress: _Progress) -> None:
         created = datetime.fromtimestamp(record.created_at, timezone.utc)
@@ -247,16 +258,22 @@ class Dispatcher:
             if self.outbox.finish(
                 record, state, notify=NotificationKind.FAILED, error_kind=error.kind.value, last_error=final
             ):
+                metrics.count_post(state.value, error.kind.value)
                 self.notifier.wake()
+                self._state_changed(record.id)
             return
         failures = record.attempts
         at = now + backoff_seconds(failures)
         log.info("sale %s: %s; retrying in %.0f s", record.id, error.kind.value, at - now)
         delay_text = explain_delay(error)
-        if self.outbox.retry_later(
+        metrics.count_post("retry", error.kind.value)
+        if not self.outbox.retry_later(
             record, at, maybe_posted=maybe_posted, error_kind=error.kind.value, last_error=delay_text
-        ) and self.outbox.mark_delay_notified(record.id, notify=True):
+        ):
+            return
+        if self.outbox.mark_delay_notified(record.id, notify=True):
             self.notifier.wake()
+        self._state_changed(record.id)  # the Home shows it waiting, and why
 
     # --- helpers -------------------------------------------------------------------
 
@@ -290,7 +307,9 @@ class Dispatcher:
             return
         if finished:
             log.info("sale %s: posted to LeadSquared as %s", record.id, activity_id)
+            metrics.count_post("posted")
             self.notifier.wake()
+            self._state_changed(record.id)
         else:
             # Our lease ran out while LeadSquared answered; whoever took over will find this
             # activity by lookup (maybe_posted) instead of posting it again.
@@ -304,7 +323,19 @@ class Dispatcher:
         if self.outbox.finish(
             record, SaleState.FAILED, notify=NotificationKind.FAILED, error_kind=kind, last_error=message
         ):
+            metrics.count_post("failed", kind)
             self.notifier.wake()
+            self._state_changed(record.id)
+
+    def _state_changed(self, sale_id: int) -> None:
+        if self.on_state_change is None:
+            return
+        try:
+            record = self.outbox.get(sale_id)
+            if record is not None:
+                self.on_state_change(record)
+        except Exception as error:  # the Home catches up on its next open
+            log.warning("sale %s: home refresh hook failed: %s", sale_id, type(error).__name__)
 
 
 class _LostOwnership(Exception):

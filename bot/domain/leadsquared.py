@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import requests
 
+from bot import metrics
 from bot.domain.errors import ErrorKind, LeadSquaredError, classify_exception, classify_response
 from bot.domain.hosts import base_url_from_host  # noqa: F401 - part of this module's API
 
@@ -95,6 +96,9 @@ class LeadSquaredClient:
         started = time.monotonic()
         response, failure = self._send(method, self.base_url + path, params, json_body)
         elapsed_ms = int((time.monotonic() - started) * 1000)
+        metrics.observe_leadsquared_call(
+            service_path.split("?")[0], failure.kind.value if failure else str(response.status_code), elapsed_ms / 1000
+        )
         if failure is not None:
             # Raised here, outside any except block and outside the frame that held the keys:
             # no __cause__/__context__ pointing at the requests error, no key in this frame's locals.

@@ -70,6 +70,7 @@ class SaleState(str, Enum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     CANCELLED = "cancelled"
+    RESOLVED = "resolved"  # an operator settled a failed/unknown sale by hand (python -m bot queue resolve)
 
 
 metadata = MetaData()
@@ -285,8 +286,10 @@ class Notification:
         return cls(**data)
 
 
-# Every notification starts with the response_url (it works where the bot is not a member).
-FIRST_ROUTE = "response_url"
+# Every notification starts at the first route of bot/slack_ui/notifier.py: a message-shortcut
+# sale's thread when there is one (the notifier skips it otherwise), then the response_url (it
+# works where the bot is not a member).
+FIRST_ROUTE = "thread"
 
 
 def _url_hash(url: str) -> str:
@@ -1058,6 +1061,98 @@ class Outbox:
                     conn, record.id, notify, response_url=record.response_url, issued_at=record.created_at, now=now
                 )
         return moved
+
+    # --- operations: the queue tool, the App Home and /metrics ------------------------
+
+    def sales_in_states(self, states: tuple[SaleState, ...], *, limit: int = 50) -> list[SaleRecord]:
+        """Newest first."""
+        query = (
+            select(sales).where(sales.c.state.in_([s.value for s in states])).order_by(sales.c.id.desc()).limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [SaleRecord.from_row(row) for row in conn.execute(query)]
+
+    def stuck_sales(self, *, older_than: float, now: float | None = None, limit: int = 50) -> list[SaleRecord]:
+        """Sales still not posted (pending or posting) more than ``older_than`` seconds after
+        they were submitted: a queue that should have drained by now. Oldest first."""
+        now = time.time() if now is None else now
+        query = (
+            select(sales)
+            .where(
+                sales.c.state.in_([SaleState.PENDING.value, SaleState.POSTING.value]),
+                sales.c.created_at < now - older_than,
+            )
+            .order_by(sales.c.created_at, sales.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [SaleRecord.from_row(row) for row in conn.execute(query)]
+
+    def requeue(self, sale_id: int, *, now: float | None = None) -> SaleRecord | None:
+        """failed/unknown -> pending, due now. None when the sale is in no such state.
+
+        An "unknown" sale may exist in LeadSquared: it goes back with maybe_posted set, so
+        the dispatcher looks the activity up before it would ever post again. A failed one
+        keeps whatever maybe_posted it had (a permanent error after an ambiguous attempt)."""
+        now = time.time() if now is None else now
+        record = self.get(sale_id)
+        if record is None or record.state not in (SaleState.FAILED, SaleState.UNKNOWN):
+            return None
+        changes = {
+            "state": SaleState.PENDING.value,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "lease_until": None,
+            "claimed_by": None,
+            "maybe_posted": record.maybe_posted or record.state is SaleState.UNKNOWN,
+        }
+        if self._compare_and_set(record, changes, now=now):
+            return self.get(sale_id)
+        return None
+
+    def mark_resolved(self, sale_id: int, *, now: float | None = None) -> SaleRecord | None:
+        """failed/unknown -> resolved (settled by hand; never posted by us again)."""
+        now = time.time() if now is None else now
+        record = self.get(sale_id)
+        if record is None or record.state not in (SaleState.FAILED, SaleState.UNKNOWN):
+            return None
+        if self._compare_and_set(record, {"state": SaleState.RESOLVED.value}, now=now):
+            return self.get(sale_id)
+        return None
+
+    def logged_since(self, user_id: str, sales_date_from: str) -> list[SaleRecord]:
+        """This user's sales now in LeadSquared (done) dated on or after ``sales_date_from``
+        (``yyyy-MM-dd HH:mm:ss`` UTC, which sorts as text)."""
+        query = select(sales).where(
+            sales.c.user_id == user_id,
+            sales.c.state == SaleState.DONE.value,
+            sales.c.sales_date >= sales_date_from,
+        )
+        with self.engine.connect() as conn:
+            return [SaleRecord.from_row(row) for row in conn.execute(query)]
+
+    def oldest_created_at(self, *, due_only: bool, now: float | None = None) -> float | None:
+        """When the oldest not-yet-posted sale was submitted: of those due now (pending and
+        due, or posting) with ``due_only``, else of every pending/posting one."""
+        from sqlalchemy import func
+
+        now = time.time() if now is None else now
+        if due_only:
+            waiting = or_(
+                and_(sales.c.state == SaleState.PENDING.value, sales.c.next_attempt_at <= now),
+                sales.c.state == SaleState.POSTING.value,
+            )
+        else:
+            waiting = sales.c.state.in_([SaleState.PENDING.value, SaleState.POSTING.value])
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.min(sales.c.created_at)).where(waiting)).scalar()
+
+    def ping(self) -> None:
+        """Raises when the database can't be reached (for /readyz)."""
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
 
 def _insert_notification(

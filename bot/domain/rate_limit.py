@@ -19,6 +19,7 @@ from sqlalchemy import Column, Integer, String, Table, Text, insert, select, upd
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot import metrics
 from bot.domain.outbox import ACK_DB_TIMEOUT, ack_connection, ack_engine_for, create_tables, metadata
 
 log = logging.getLogger(__name__)
@@ -102,13 +103,16 @@ class SharedRateLimiter:
         return 0.05  # heavy contention: let the caller back off briefly
 
     def acquire(self, max_wait: float | None = None) -> bool:
-        deadline = None if max_wait is None else self._clock() + max_wait
+        started = self._clock()
+        deadline = None if max_wait is None else started + max_wait
         while True:
             with self._local:
                 wait = self.try_acquire(quick=max_wait is not None)
             if wait == 0:
+                metrics.observe_limiter_wait(self.name, True, self._clock() - started)
                 return True
             if deadline is not None and self._clock() + wait > deadline:
+                metrics.observe_limiter_wait(self.name, False, self._clock() - started)
                 return False
             # Jitter so processes that wake together don't collide on the same row.
             self._sleep(wait + random.uniform(0, 0.05))

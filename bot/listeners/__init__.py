@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, options, views
+from bot.listeners import actions, commands, events, options, shortcuts, views
 from bot.services import Services
 
 
@@ -11,3 +11,5 @@ def register_listeners(app: App, services: Services) -> None:
     views.register(app, services)
     actions.register(app, services)
     options.register(app, services)
+    events.register(app, services)
+    shortcuts.register(app, services)

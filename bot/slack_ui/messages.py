@@ -81,6 +81,12 @@ def _id_text(leadsquared_id: str | None) -> str:
     return leadsquared_id if leadsquared_id and _SAFE_ID.match(leadsquared_id) else ""
 
 
+# For the App Home (bot/slack_ui/home.py), which words sales the same way as these messages.
+literal = _plain
+mention = _mention
+safe_id = _id_text
+
+
 # --- currency -------------------------------------------------------------------------------
 
 _currency_source: Callable[[], AccountCurrency | None] = lambda: None  # noqa: E731
@@ -98,6 +104,9 @@ def _currency() -> AccountCurrency | None:
         return _currency_source()
     except Exception:  # cosmetic: a plain number is fine
         return None
+
+
+current_currency = _currency
 
 
 # --- revenue --------------------------------------------------------------------------------
@@ -333,6 +342,7 @@ STATE_LABELS = {
     SaleState.FAILED: "failed",
     SaleState.UNKNOWN: "unknown — check LeadSquared",
     SaleState.CANCELLED: "undone",
+    SaleState.RESOLVED: "resolved by an admin",
 }
 
 

@@ -43,6 +43,8 @@ class ModalContext:
     response_url: str | None = None
     tz: str | None = None
     locale: str | None = None
+    # The message a sale was logged from (message shortcut): its confirmation replies in that thread.
+    thread_ts: str | None = None
 
     def encode(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v}
@@ -67,6 +69,7 @@ class ModalContext:
             response_url=shapes.response_url(data.get("response_url")),
             tz=shapes.sane_tz(data.get("tz")),
             locale=shapes.sane_locale(data.get("locale")),
+            thread_ts=shapes.message_ts(data.get("thread_ts")),
         )
 
 

@@ -5,6 +5,9 @@ transaction (``logsale_notifications``). This module's own threads, in every pro
 due notifications with compare-and-set (so each is sent by one process) and try the routes
 in turn:
 
+- for a sale logged from a message (the message shortcut), its announcement first goes to that
+  message's thread: ``chat.postMessage`` with ``thread_ts`` (a response_url ignores thread_ts,
+  bolt-js#963); the thread is looked up in ``logsale_sale_threads`` when it is delivered;
 - the command's ``response_url``: works even where the bot is not a member, but only 5 times
   within 30 minutes; uses are counted per URL across processes and notifications;
 - ``chat.postMessage`` to the channel (``chat.postEphemeral`` for the submitter's notices,
@@ -29,12 +32,14 @@ import socket
 import threading
 import time
 import urllib.error
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot import metrics
 from bot.domain.outbox import (
     Notification,
     NotificationKind,
@@ -47,8 +52,8 @@ from bot.slack_ui import messages
 
 log = logging.getLogger(__name__)
 
-RESPONSE_URL, CHANNEL, DM = "response_url", "channel", "dm"
-ROUTES = (RESPONSE_URL, CHANNEL, DM)
+THREAD, RESPONSE_URL, CHANNEL, DM = "thread", "response_url", "channel", "dm"
+ROUTES = (THREAD, RESPONSE_URL, CHANNEL, DM)
 # Slack's limits are 30 minutes and 5 posts; a minute's margin for clocks and slow posts.
 RESPONSE_URL_LIFETIME = 29 * 60
 RESPONSE_URL_MAX_USES = 5
@@ -106,6 +111,8 @@ class SlackNotifier:
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._id = f"{socket.gethostname()}:{os.getpid()}"
+        # Set by services: the thread a sale was logged from (message shortcut), if any.
+        self.thread_of: Callable[[SaleRecord], str | None] | None = None
 
     # --- lifecycle (the dispatcher starts and stops it with its own threads) ------------
 
@@ -189,6 +196,7 @@ class SlackNotifier:
                 log.warning("sale %s: %s notice delivered after its lease ran out", n.sale_id, n.kind.value)
         elif outcome.retry:
             wait = max(self._backoff(n.attempts), outcome.retry_after)
+            metrics.count_notification_retry(route)
             log.info(
                 "sale %s: %s notice: %s; trying %s again in %.1f s",
                 n.sale_id,
@@ -207,7 +215,13 @@ class SlackNotifier:
         outcome = _next_route("no route")
         route = n.route
         for route in ROUTES[start:]:
-            outcome = self._try(route, n, record, message)
+            if route == THREAD:
+                thread_ts = self._thread_ts(n, record)
+                if not thread_ts:
+                    continue  # not a message-shortcut sale's announcement: the usual routes
+                outcome = self._call("chat_postMessage", channel=record.channel_id, thread_ts=thread_ts, **message)
+            else:
+                outcome = self._try(route, n, record, message)
             if outcome.delivered or outcome.retry:
                 return outcome, route, tried
             tried.append(f"{route}: {outcome.reason}")
@@ -218,6 +232,7 @@ class SlackNotifier:
 
     def _expire(self, n: Notification, reason: str, **changes) -> None:
         if self.outbox.notification_finish(n, NotificationState.EXPIRED, last_error=reason[:1000], **changes):
+            metrics.count_notification_failure(n.kind.value)
             log.error("sale %s: gave up telling Slack (%s notice): %s", n.sale_id, n.kind.value, reason)
 
     def _backoff(self, attempts: int) -> float:
@@ -258,6 +273,17 @@ class SlackNotifier:
         return self._dm(user_id, message)
 
     # --- routes -------------------------------------------------------------------------------
+
+    def _thread_ts(self, n: Notification, record: SaleRecord) -> str | None:
+        # Only the channel announcement goes to the thread; notices for the submitter alone
+        # (delays, failures) and Undo's message edit keep their own routes.
+        if n.kind is not NotificationKind.POSTED or not record.channel_id or self.thread_of is None:
+            return None
+        try:
+            return self.thread_of(record)
+        except Exception as error:  # the side table is unreachable: announce the usual way
+            log.warning("sale %s: thread lookup failed: %s", record.id, type(error).__name__)
+            return None
 
     def _via_response_url(self, n: Notification, message: dict, **how) -> Outcome:
         url = n.response_url

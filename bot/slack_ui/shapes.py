@@ -75,3 +75,11 @@ def sane_tz(value: object) -> str | None:
 
 def sane_locale(value: object) -> str | None:
     return value if isinstance(value, str) and len(value) <= 20 and _LOCALE.fullmatch(value) else None
+
+
+# A message timestamp, Slack's message id within a channel: "1512085950.000216".
+_MESSAGE_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
+
+
+def message_ts(value: object) -> str | None:
+    return value if isinstance(value, str) and _MESSAGE_TS.fullmatch(value) else None

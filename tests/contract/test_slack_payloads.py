@@ -94,6 +94,7 @@ def world(tmp_path_factory):
     # The people and places the published payloads name.
     slack.add_user("W111", email=GRID_USER_EMAIL, name="primary-owner", real_name="Primary Owner")
     slack.add_user("U2CERLKJA", email="roadrunner@acme.in", name="roadrunner", real_name="Road Runner")
+    slack.add_user("U123ABC456", email="home.user@acme.in", name="home-user", real_name="Home User")
     slack.add_channel("C111", "random")
     slack.add_channel("G8PSS9T3V", "foobar", is_private=True)
     leadsquared = LeadSquaredStandIn(access_key=ACCESS_KEY, secret_key=SECRET_KEY).start()
@@ -155,6 +156,28 @@ def _modal_opened(world: World, response, ctx, creates_before: int) -> None:
     assert call.args["view"]["callback_id"] == "logsale"
 
 
+def _modal_opened_for_the_message(world: World, response, ctx, creates_before: int) -> None:
+    """The message shortcut's form knows the message's channel and thread: its sale is
+    announced as a reply in that thread."""
+    _modal_opened(world, response, ctx, creates_before)
+    [call] = world.slack.wait_for("views.open", predicate=lambda c: c.args.get("trigger_id") == ctx["trigger_id"])
+    # Read as stored (ModalContext.decode in this process wouldn't trust the stand-in's host).
+    context = json.loads(call.args["view"]["private_metadata"])
+    assert context["channel_id"] == "C111"
+    assert context["thread_ts"] == "1583636382.000300"  # the message's ts: it starts the thread
+    assert context["response_url"] == ctx["response_url"]
+
+
+def _home_published(world: World, response, ctx, creates_before: int) -> None:
+    assert response.status_code == 200
+    [call] = world.slack.wait_for("views.publish", predicate=lambda c: c.args.get("user_id") == "U123ABC456")
+    assert call.ok, call.response
+    view = call.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["type"] == "home"
+    assert any(e.get("action_id") == "logsale_open" for b in view["blocks"] for e in b.get("elements") or [])
+
+
 def _inline_errors(expected: dict[str, str]):
     """The form stays open with these fields explained (block_id -> words in the message); nothing stored."""
 
@@ -188,7 +211,7 @@ def _said_to_response_url(text: str):
 
 
 def _no_server_error(world: World, response, ctx, creates_before: int) -> None:
-    # Not built yet (shortcuts) or never requested (view_closed: our modal doesn't ask for it).
+    # Never requested (view_closed: our modal doesn't ask for it), or names no shortcut of ours.
     assert response.status_code < 500
 
 
@@ -233,8 +256,9 @@ EXPECTATIONS = {
     "block_actions_edit_retry": _said_to_response_url("isn't one of yours"),
     "block_actions_undo_org_wide_team_null": _said_to_response_url("can't find that sale"),
     "view_closed": _no_server_error,
-    "shortcut_global": _no_server_error,
-    "shortcut_message": _no_server_error,
+    "shortcut_global": _modal_opened,
+    "shortcut_message": _modal_opened_for_the_message,
+    "event_app_home_opened": _home_published,
     "ssl_check": _ok,
     "url_verification": _challenge_answered,
 }

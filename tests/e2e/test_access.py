@@ -166,7 +166,7 @@ def test_events_and_shortcuts_from_an_outsider_are_acknowledged_and_go_no_furthe
     url = bot.slack.new_response_url(channel_id=CHANNEL, user_id=OUTSIDER)
     shortcut = {
         "type": "message_action",
-        "callback_id": "log_from_message",
+        "callback_id": "logsale_from_message",  # our own message shortcut
         "trigger_id": bot.slack.new_trigger_id(),
         "user": {"id": OUTSIDER, "team_id": "T0TEST"},
         "team": {"id": "T0TEST"},
@@ -179,3 +179,58 @@ def test_events_and_shortcuts_from_an_outsider_are_acknowledged_and_go_no_furthe
     [note] = bot.slack.wait_for("response_url", predicate=lambda c: c.url == url)
     assert "not on the list" in note.args["text"]
     assert bot.slack.calls_to("views.open") == []
+
+
+def test_an_outsider_gets_no_home_no_form_from_a_shortcut_or_home_button_and_no_admin_move(deploy):
+    # The outsider is even an admin: the allow-list is checked first, on every path.
+    bot = deploy(LOGSALE_ALLOWED_USERS=USER, LOGSALE_ADMINS=f"{USER},{OUTSIDER}")
+    home = {"id": "V0HOME", "type": "home", "blocks": [], "private_metadata": ""}
+
+    def send_json(body: str):
+        response = sr.post_signed(bot.server.events_url, body, SIGNING_SECRET, content_type="application/json")
+        assert response.status_code == 200 and response.text == ""
+
+    started = time.monotonic()
+    send_json(sr.event_callback_body(sr.app_home_opened_event(OUTSIDER)))
+    outsider_triggers = []
+    for payload in (
+        sr.global_shortcut_payload(
+            callback_id="logsale_shortcut", user_id=OUTSIDER, trigger_id=bot.slack.new_trigger_id()
+        ),
+        sr.message_shortcut_payload(
+            callback_id="logsale_from_message",
+            text="asha@buyer.in SKU-PRO won 12000",
+            message_ts="1700000000.000100",
+            user_id=OUTSIDER,
+            channel_id=CHANNEL,
+            trigger_id=bot.slack.new_trigger_id(),
+            response_url=bot.slack.new_response_url(channel_id=CHANNEL, user_id=OUTSIDER),
+        ),
+        sr.home_block_actions_payload(
+            action_id="logsale_open", value=None, view=home, user_id=OUTSIDER, trigger_id=bot.slack.new_trigger_id()
+        ),
+        sr.home_block_actions_payload(
+            action_id="logsale_home_retry",
+            value="1",
+            view=home,
+            user_id=OUTSIDER,
+            trigger_id=bot.slack.new_trigger_id(),
+        ),
+    ):
+        outsider_triggers.append(payload["trigger_id"])
+        response, elapsed = post(bot, payload)
+        assert response.status_code == 200 and elapsed < SLACK_LIMIT
+    # Someone on the list, after them: their Home is published and their shortcut opens the form,
+    # so the outsider's requests (sent first, on the same threads) had every chance to.
+    send_json(sr.event_callback_body(sr.app_home_opened_event(USER)))
+    trigger = bot.slack.new_trigger_id()
+    response, _ = post(
+        bot, sr.global_shortcut_payload(callback_id="logsale_shortcut", user_id=USER, trigger_id=trigger)
+    )
+    assert response.status_code == 200
+    bot.slack.wait_for("views.publish", predicate=lambda c: c.args.get("user_id") == USER)
+    bot.slack.wait_for("views.open", predicate=lambda c: c.args.get("trigger_id") == trigger)
+    time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+    assert [c for c in bot.slack.calls_to("views.publish") if c.args.get("user_id") == OUTSIDER] == []
+    assert [c for c in bot.slack.calls_to("views.open") if c.args.get("trigger_id") in outsider_triggers] == []
+    assert bot.slack.home_of(OUTSIDER) is None

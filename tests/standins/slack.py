@@ -194,6 +194,8 @@ class SlackStandIn:
         self.ims: dict[str, str] = {}  # user id -> D… id
         self.messages: list[dict[str, Any]] = []  # every message posted (incl. ephemeral)
         self.views: dict[str, dict[str, Any]] = {}  # view id -> current view object
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id -> their published Home tab
+        self.home_tab_enabled: bool = True  # False: views.publish answers not_enabled, as Slack does
         self._stacks: dict[str, list[str]] = {}  # root view id -> stack of view ids
         self._triggers: dict[str, dict[str, Any]] = {}
         self._response_urls: dict[str, dict[str, Any]] = {}
@@ -208,6 +210,7 @@ class SlackStandIn:
             "views.open": self._views_open,
             "views.push": self._views_push,
             "views.update": self._views_update,
+            "views.publish": self._views_publish,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "chat.postMessage": self._chat_post_message,
@@ -1065,6 +1068,38 @@ class SlackStandIn:
         stored = self._store_view(view, view_id=view_id, root_view_id=root, previous_view_id=stack[-1])
         stack.append(view_id)
         return {"ok": True, "view": stored}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A Home tab for one user (Tier 4). Slack: a `home` view, at most 100 blocks, the
+        user must exist, `not_enabled` when the app's Home tab is off, `hash_conflict` when a
+        given hash is not the current one."""
+        view = args.get("view")
+        if view is None:
+            return _err("invalid_arguments", messages=["[ERROR] missing required field: view"])
+        user_id = str(args.get("user_id") or "")
+        if user_id not in self.users:
+            return _err("user_not_found")
+        msgs = self._view_messages(view, allowed_types=("home",))
+        if msgs:
+            return _err("invalid_arguments", messages=msgs)
+        if len(json.dumps(view)) > 250_000:
+            return _err("view_too_large")
+        if not self.home_tab_enabled:
+            return _err("not_enabled")
+        current = self.home_views.get(user_id)
+        expected = args.get("hash")
+        if expected and current is not None and expected != current["hash"]:
+            return _err("hash_conflict")
+        view_id = current["id"] if current is not None else self._new_id("V")
+        stored = self._store_view(view, view_id=view_id, root_view_id=view_id, previous_view_id=None)
+        self.home_views[user_id] = stored
+        return {"ok": True, "view": stored}
+
+    def home_of(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab the user sees now (the last accepted views.publish), or None."""
+        with self._lock:
+            view = self.home_views.get(user_id)
+            return copy.deepcopy(view) if view is not None else None
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view = args.get("view")

@@ -297,3 +297,26 @@ def test_an_unexpected_error_during_shutdown_hands_the_sale_on_instead_of_failin
     record = outbox.get(sale_id)
     assert time.monotonic() - started < 5  # didn't sit out the 30 s pause
     assert record.state is SaleState.PENDING and record.lease_until is None and told(outbox, sale_id) == []
+
+
+def test_every_state_change_asks_for_a_home_refresh_and_a_failing_hook_changes_nothing(lsq, sqlite_url):
+    lsq.add_lead(first_name="Asha", last_name="Rao", email="asha@buyer.in")
+    outbox, dispatcher, _ = make(lsq.url, sqlite_url)
+    seen: list[tuple[int, str]] = []
+    dispatcher.on_state_change = lambda record: seen.append((record.id, record.state.value))
+    posted = enqueue(outbox, "asha@buyer.in", key="T:V1")
+    refused = enqueue(outbox, "ghost@nowhere.in", key="T:V2")
+    queued = enqueue(outbox, "asha@buyer.in", key="T:V3")
+    assert dispatcher.run_once() and dispatcher.run_once()
+    lsq.fail_next("rate_429", path_contains=CREATE)
+    assert dispatcher.run_once()
+    assert seen == [(posted, "done"), (refused, "failed"), (queued, "pending")]  # back in the queue, and why
+
+    def broken(record):
+        raise RuntimeError("home table gone")
+
+    dispatcher.on_state_change = broken
+    other = enqueue(outbox, "asha@buyer.in", key="T:V4")
+    outbox.retry_later(outbox.get(queued), time.time() + 3600)  # out of the way
+    assert dispatcher.run_once()
+    assert outbox.get(other).state is SaleState.DONE and told(outbox, other) == ["posted"]

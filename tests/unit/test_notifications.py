@@ -331,3 +331,59 @@ def test_the_notification_tuning_variables_are_read_with_their_defaults():
         for bad in ("soon", "0", "-1", "nan"):
             error = config_error(**{name: bad})
             assert name in error and "\n" not in error
+
+
+# --- a sale logged from a message (the message shortcut): its announcement replies in the thread
+
+
+THREAD = "1700000000.000100"
+
+
+def test_a_message_shortcut_sale_is_announced_in_its_thread_and_retried_there_through_an_outage(outbox, slack):
+    sale_id = sale(outbox, slack)
+    other_id = sale(outbox, slack, key="T:V2")  # logged with /logsale: no thread
+    notifier = make_notifier(outbox, slack)
+    notifier.thread_of = lambda record: THREAD if record.id == sale_id else None
+    slack.go_down(503)
+    notifier.run_once("test")
+    waiting = the_notification(outbox, sale_id)
+    # Slack is down: the thread again later, not the response_url (which can't reach a thread).
+    assert waiting.state is NotificationState.PENDING and waiting.route == "thread"
+    slack.come_back()
+    deliver_all(notifier)
+    threaded = [c for c in slack.calls_to("chat.postMessage") if c.ok and c.args.get("thread_ts") == THREAD]
+    assert len(threaded) == 1 and threaded[0].args["channel"] == CHANNEL
+    assert the_notification(outbox, sale_id).delivered_route == "thread"
+    assert the_notification(outbox, other_id).delivered_route == "response_url"
+    assert len(channel_posts(slack)) == 2  # each sale announced once
+
+
+def test_a_thread_the_bot_cant_post_in_falls_back_to_the_response_url(outbox, slack):
+    sale_id = sale(outbox, slack, channel_id="C0NOTIN")
+    notifier = make_notifier(outbox, slack)
+    notifier.thread_of = lambda record: THREAD
+    deliver_all(notifier)
+    assert the_notification(outbox, sale_id).delivered_route == "response_url"
+    assert [c for c in slack.calls_to("chat.postMessage") if c.ok] == []
+
+
+def test_notices_for_the_submitter_alone_never_go_to_the_thread(outbox, slack):
+    sale_id = sale(outbox, slack, outcome=SaleState.FAILED)
+    notifier = make_notifier(outbox, slack)
+    notifier.thread_of = lambda record: THREAD
+    deliver_all(notifier)
+    assert the_notification(outbox, sale_id).delivered_route == "response_url"
+    assert [c for c in slack.calls_to("chat.postMessage") if c.args.get("thread_ts")] == []
+
+
+def test_a_given_up_notification_is_counted_for_metrics(outbox, slack):
+    from bot import metrics
+
+    def given_up() -> float:
+        return metrics.NOTIFICATION_FAILURES.labels("posted")._value.get()
+
+    before = given_up()
+    sale(outbox, slack, channel_id=None, response_url=None)
+    slack.fail_next("conversations.open", "user_not_found")
+    deliver_all(make_notifier(outbox, slack))
+    assert given_up() == before + 1

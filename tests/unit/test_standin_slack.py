@@ -577,3 +577,32 @@ def test_post_signed_reaches_bolt_over_http(slack: SlackStandIn, app: App) -> No
     finally:
         server.shutdown()
         server.server_close()
+
+
+def home(n_blocks: int = 1) -> dict:
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"line {i}"}} for i in range(n_blocks)]
+    return {"type": "home", "blocks": blocks}
+
+
+def test_views_publish_validates_like_slack(slack: SlackStandIn, client: WebClient) -> None:
+    published = client.views_publish(user_id="U123", view=home(100))["view"]
+    assert published["type"] == "home" and slack.home_of("U123")["id"] == published["id"]
+    again = client.views_publish(user_id="U123", view=home(2), hash=published["hash"])["view"]
+    assert again["id"] == published["id"] and len(slack.home_of("U123")["blocks"]) == 2
+    with pytest.raises(SlackApiError) as stale:
+        client.views_publish(user_id="U123", view=home(), hash=published["hash"])
+    assert error_of(stale) == "hash_conflict"
+    with pytest.raises(SlackApiError) as too_many:
+        client.views_publish(user_id="U123", view=home(101))
+    assert error_of(too_many) == "invalid_arguments"
+    with pytest.raises(SlackApiError) as a_modal:
+        client.views_publish(user_id="U123", view=modal())
+    assert error_of(a_modal) == "invalid_arguments"
+    with pytest.raises(SlackApiError) as nobody:
+        client.views_publish(user_id="U404", view=home())
+    assert error_of(nobody) == "user_not_found"
+    slack.home_tab_enabled = False
+    with pytest.raises(SlackApiError) as disabled:
+        client.views_publish(user_id="U123", view=home())
+    assert error_of(disabled) == "not_enabled"
+    assert len(slack.home_of("U123")["blocks"]) == 2  # nothing refused was stored

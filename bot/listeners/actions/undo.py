@@ -68,6 +68,8 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
         ):
             return  # a second click got here first; it updates the message
         services.dispatcher.notifier.wake()
+        if services.home is not None:
+            services.home.request_refresh(record.user_id)
     except Exception:
         log.exception("undo of sale %s failed", sale_id)
         respond(text="Something went wrong while undoing; please try again.", replace_original=False)

@@ -149,6 +149,10 @@ def make_logsale_submission(services: Services):
             ack(response_action="errors", errors={"lead": SAVE_UNCERTAIN})
             return
         ack()
+        if created and context.thread_ts and services.sale_threads is not None:
+            _remember_thread(services, view_key, context.thread_ts)
+        if created and services.home is not None:
+            services.home.request_refresh(user_id)  # the new sale shows on the Home as queued
         if created:
             services.dispatcher.wake()
         else:
@@ -175,3 +179,11 @@ def _with_what_was_shown(raw: RawSale, view: dict) -> RawSale:
         if isinstance(initial, str) and initial.strip() and not getattr(raw, block["block_id"]).strip():
             shown[block["block_id"]] = initial
     return replace(raw, **shown) if shown else raw
+
+
+def _remember_thread(services: Services, submission_key: str, thread_ts: str) -> None:
+    # After the ack: the sale is stored either way; at worst it is announced outside the thread.
+    try:
+        services.sale_threads.remember(submission_key, thread_ts)
+    except Exception:
+        log.exception("could not store the thread of submission %s", submission_key)

@@ -1,0 +1,85 @@
+"""Which App Home tabs need publishing again, shared by every process through the database.
+
+A sale changes state in whichever process posted it (or in `python -m bot queue`), but
+the Home belongs to the user, not to a process. So a change only *asks* for a refresh
+(``request_refresh``: one UPDATE), and a refresher thread in every web process claims due
+users with a compare-and-set on ``published_at`` and publishes once for all the changes
+asked since: a burst of state changes costs one views.publish per user per
+``min_interval`` seconds, whichever process notices first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import Column, Float, MetaData, String, Table, and_, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+metadata = MetaData()
+
+home_tabs = Table(
+    "logsale_home_tabs",
+    metadata,
+    # Only users who have opened the Home are here: nobody else's tab is worth a publish.
+    Column("user_id", String(32), primary_key=True),
+    Column("opened_at", Float, nullable=False),
+    Column("requested_at", Float, nullable=False),  # last time something on the tab changed
+    Column("published_at", Float, nullable=False),  # last publish (or claim to publish)
+)
+
+
+class HomeTabs:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def create_schema(self) -> None:
+        try:
+            metadata.create_all(self.engine, checkfirst=True)
+        except Exception:  # several workers creating it at once: the loser sees it exists
+            metadata.create_all(self.engine, checkfirst=True)
+
+    def opened(self, user_id: str, *, now: float | None = None) -> None:
+        """The user opened the Home and we publish it right now."""
+        now = time.time() if now is None else now
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(home_tabs).values(user_id=user_id, opened_at=now, requested_at=now, published_at=now)
+                )
+        except IntegrityError:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(home_tabs).where(home_tabs.c.user_id == user_id).values(opened_at=now, published_at=now)
+                )
+
+    def request_refresh(self, user_ids: Iterable[str], *, now: float | None = None) -> int:
+        """Something on these users' tabs changed. Returns how many have a Home to refresh."""
+        ids = sorted({u for u in user_ids if u})
+        if not ids:
+            return 0
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            result = conn.execute(update(home_tabs).where(home_tabs.c.user_id.in_(ids)).values(requested_at=now))
+        return result.rowcount
+
+    def claim_due(self, *, min_interval: float, now: float | None = None, limit: int = 20) -> list[str]:
+        """Users whose tab changed since its last publish, published at least ``min_interval``
+        ago, now claimed by this caller (no other process will publish them this round)."""
+        now = time.time() if now is None else now
+        due = and_(home_tabs.c.requested_at > home_tabs.c.published_at, home_tabs.c.published_at <= now - min_interval)
+        query = select(home_tabs.c.user_id, home_tabs.c.published_at).where(due).limit(limit)
+        with self.engine.connect() as conn:
+            candidates = list(conn.execute(query))
+        claimed = []
+        for user_id, published_at in candidates:
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    update(home_tabs)
+                    .where(home_tabs.c.user_id == user_id, home_tabs.c.published_at == published_at)
+                    .values(published_at=now)
+                )
+            if result.rowcount == 1:
+                claimed.append(user_id)
+        return claimed
