@@ -144,10 +144,13 @@ def _advisory_lock(conn: Connection, deadline: float) -> Iterator[None]:
     try:
         yield
     finally:
-        with contextlib.suppress(SQLAlchemyError):
+        try:
             conn.rollback()
             conn.execute(text(f"SELECT pg_advisory_unlock({key})"))
             conn.commit()
+        except SQLAlchemyError:
+            # A session lock lives as long as its session: never hand it back to the pool held.
+            conn.invalidate()
 
 
 @contextlib.contextmanager
