@@ -1,5 +1,6 @@
 """`python -m bot` runs the bot; `python -m bot check` checks its configuration;
-`python -m bot queue` lists, retries or resolves queued sales (bot/queue_cli.py).
+`python -m bot queue` lists, retries or resolves queued sales (bot/queue_cli.py);
+`python -m bot migrate` upgrades the database schema (bot/migrate_cli.py).
 
 With SLACK_APP_TOKEN set it connects over Socket Mode (no public URL needed); otherwise
 it serves the same HTTP app as the Procfile, with gunicorn, on $PORT.
@@ -25,8 +26,12 @@ def main(argv: list[str]) -> int:
         from bot.queue_cli import run_queue
 
         return run_queue(argv[1:])
+    if argv[:1] == ["migrate"]:
+        from bot.migrate_cli import run_migrate
+
+        return run_migrate(argv[1:])
     if argv and argv[0] not in ("run",):
-        print("usage: python -m bot [run|check|queue]", file=sys.stderr)
+        print("usage: python -m bot [run|check|queue|migrate]", file=sys.stderr)
         return 2
     try:
         settings = Settings.from_env()

@@ -174,8 +174,7 @@ def _refresh_home(outbox: Outbox, user_id: str) -> None:
     from bot.domain.home_tabs import HomeTabs
 
     try:
-        tabs = HomeTabs(outbox.engine)
-        tabs.create_schema()
+        tabs = HomeTabs(outbox.engine)  # its table is the migrations' (the bot upgrades at start)
         tabs.request_refresh([user_id])
     except Exception:  # the Home catches up on its next open
         pass

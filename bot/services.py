@@ -23,6 +23,7 @@ from bot.domain.outbox import Outbox, make_engine
 from bot.domain.rate_limit import SalesFirstLimiter, SharedRateLimiter
 from bot.domain.sale_threads import SaleThreads
 from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
+from bot.schema_upgrade import upgrade_database
 from bot.slack_ui import messages, shapes
 from bot.slack_ui.home_publisher import PUBLISH_CALLS, PUBLISH_SECONDS, HomePublisher
 from bot.slack_ui.notifier import SlackNotifier
@@ -93,9 +94,8 @@ class Services:
         shapes.trust_slack_api_url(settings.slack_api_url)  # response_urls on it are ours (tests, proxies)
         web_client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
         engine = make_engine(settings.database_url)
+        upgrade_database(engine)  # Alembic revisions (bot/migrations); safe from several workers at once
         outbox = Outbox(engine)
-        outbox.create_schema()
-        outbox.widen_columns()  # databases created when the columns were VARCHAR(255)
         limiter = SharedRateLimiter(engine, settings.rate_limit.calls, settings.rate_limit.seconds)
         leadsquared = LeadSquaredClient(
             settings.leadsquared_base_url,
@@ -146,9 +146,7 @@ class Services:
         """The App Home publisher (refreshed when a sale changes state, in any process) and
         the threads message-shortcut sales are confirmed in."""
         tabs = HomeTabs(engine)
-        tabs.create_schema()
         self.sale_threads = SaleThreads(engine)
-        self.sale_threads.create_schema()
         notifier.thread_of = lambda record: self.sale_threads.thread_ts_for(record.submission_key)
         self.home = HomePublisher(
             outbox=self.outbox,

@@ -43,7 +43,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -117,13 +116,6 @@ sales = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
-
-# Columns that were VARCHAR(n) before they became Text (see Outbox.widen_columns).
-_WIDENED_COLUMNS = (
-    "submission_key", "team_id", "user_id", "user_name", "channel_id", "user_tz", "user_locale",
-    "lead_text", "prospect_id", "lead_label", "product_sku", "status", "revenue", "sales_owner_email",
-    "sales_date", "claimed_by", "leadsquared_id", "error_kind", "cancelled_by",
-)  # fmt: skip
 
 
 class NotificationKind(str, Enum):
@@ -1014,37 +1006,6 @@ class Outbox:
         return result.rowcount == 1
 
     # --- schema upkeep ------------------------------------------------------------------
-
-    def widen_columns(self) -> list[str]:
-        """PostgreSQL databases created before the columns became Text still have VARCHAR(n):
-        make them Text (no table rewrite: VARCHAR -> TEXT is binary-compatible). Idempotent and
-        safe to run from several workers at once; returns the columns changed. Remove once
-        migrations (Alembic) own the schema."""
-        if self.engine.dialect.name != "postgresql":
-            return []  # SQLite never enforced the lengths
-        with self.engine.connect() as conn:
-            narrow = [
-                name
-                for (name,) in conn.execute(
-                    text(
-                        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-                        " AND table_name = 'logsale_sales' AND data_type = 'character varying'"
-                    )
-                )
-                if name in _WIDENED_COLUMNS
-            ]
-        if not narrow:
-            return []
-        alter = ", ".join(f'ALTER COLUMN "{name}" TYPE TEXT' for name in sorted(narrow))
-        try:
-            with self.engine.begin() as conn:
-                # Don't hang start-up behind a long transaction: the next start tries again.
-                conn.execute(text("SET LOCAL lock_timeout = '5s'"))
-                conn.execute(text(f"ALTER TABLE logsale_sales {alter}"))
-        except DBAPIError as error:
-            log.warning("could not widen %s to TEXT yet (%s); will try at the next start", narrow, type(error).__name__)
-            return []
-        return sorted(narrow)
 
     def _compare_and_set(
         self, record: SaleRecord, changes: dict, *, now: float, notify: NotificationKind | None = None

@@ -1,0 +1,183 @@
+"""Brings a database to the newest schema revision (bot/migrations, Alembic), at every start
+and with `python -m bot migrate`.
+
+Several workers start at once: one upgrades while the others wait for it (PostgreSQL: an
+advisory lock per schema; SQLite: an exclusive lock on a file beside the database), then find
+the database at head and do nothing. Nobody waits past ``deadline_seconds``.
+
+A database made before migrations existed (create_all, no alembic_version table) is
+recognised by its tables: with logsale_sales it is stamped 0001 (the first release's schema),
+and revision 0002 looks before each step, so the tables a later create_all already made are
+kept as they are, with their rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+FIRST_REVISION = "0001"
+UPGRADE_DEADLINE = 15.0  # gunicorn gives a booting worker 30 s
+
+
+class UpgradeTimeout(Exception):
+    """Another process held the migration lock for the whole deadline."""
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    before: str | None  # None: an empty database (or one made before migrations, see stamped)
+    after: str
+    stamped: bool = False  # made by create_all before migrations: recognised and stamped 0001
+
+
+def target_metadata() -> MetaData:
+    """Every table the code uses, in one MetaData (for autogenerate and the schema test)."""
+    from bot.domain import home_tabs, outbox, rate_limit, sale_threads
+
+    combined = MetaData()
+    for table in (
+        *outbox.metadata.tables.values(),
+        rate_limit.rate_limit_windows,
+        *home_tabs.metadata.tables.values(),
+        *sale_threads.metadata.tables.values(),
+    ):
+        if table.name not in combined.tables:
+            table.to_metadata(combined)
+    return combined
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade_database(engine: Engine, *, deadline_seconds: float = UPGRADE_DEADLINE) -> Upgrade:
+    """Upgrade to head (idempotent; safe from several processes at once)."""
+    deadline = time.monotonic() + deadline_seconds
+    delay = 0.05
+    while True:
+        try:
+            with _migration_lock(engine, deadline) as conn:
+                return _upgrade(conn)
+        except (SQLAlchemyError, OSError) as error:
+            # e.g. SQLite "database is locked" behind a running worker's write: look again.
+            if time.monotonic() + delay > deadline:
+                raise
+            log.info("upgrading the schema: %s; trying again", str(error).splitlines()[0][:200])
+            time.sleep(delay * random.uniform(1.0, 2.0))
+            delay = min(delay * 2, 1.0)
+
+
+def _upgrade(conn: Connection) -> Upgrade:
+    config = alembic_config(conn)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    before = MigrationContext.configure(conn).get_current_revision()
+    stamped = False
+    if before is None and inspect(conn).has_table("logsale_sales"):
+        command.stamp(config, FIRST_REVISION)
+        conn.commit()
+        stamped = True
+        log.info("database made before migrations: stamped %s", FIRST_REVISION)
+    if before != head:
+        command.upgrade(config, "head")
+        conn.commit()
+        after = MigrationContext.configure(conn).get_current_revision()
+        log.info("database schema upgraded from %s to %s", before or ("create_all" if stamped else "empty"), after)
+    else:
+        after = head
+    return Upgrade(before=before, after=after, stamped=stamped)
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine, deadline: float) -> Iterator[Connection]:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn, _advisory_lock(conn, deadline):
+            yield conn
+    elif engine.dialect.name == "sqlite":
+        with _file_lock(engine.url.database, deadline), engine.connect() as conn:
+            yield conn
+    else:
+        with engine.connect() as conn:
+            yield conn
+
+
+@contextlib.contextmanager
+def _advisory_lock(conn: Connection, deadline: float) -> Iterator[None]:
+    # Session-level, keyed on the schema: tests (and tenants) sharing a database in their own
+    # schemas don't wait for each other.
+    key = "hashtext('logsale-migrations:' || current_schema())"
+    while not conn.execute(text(f"SELECT pg_try_advisory_lock({key})")).scalar():
+        conn.commit()
+        if time.monotonic() > deadline:
+            raise UpgradeTimeout("another process kept the schema-migration lock past the deadline")
+        time.sleep(random.uniform(0.05, 0.2))
+    conn.commit()
+    try:
+        yield
+    finally:
+        try:
+            conn.rollback()
+            conn.execute(text(f"SELECT pg_advisory_unlock({key})"))
+            conn.commit()
+        except SQLAlchemyError:
+            # A session lock lives as long as its session: never hand it back to the pool held.
+            conn.invalidate()
+
+
+@contextlib.contextmanager
+def _file_lock(database: str | None, deadline: float) -> Iterator[None]:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield  # one process's private database: nobody to race
+        return
+    try:
+        import fcntl
+    except ImportError:  # Windows: rely on the retries in upgrade_database
+        yield
+        return
+    path = f"{database}.migrate-lock"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # a read-only directory: nobody can create tables there either; let SQLite say so
+        yield
+        return
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise UpgradeTimeout("another process kept the schema-migration lock past the deadline") from None
+                time.sleep(random.uniform(0.05, 0.2))
+        yield
+    finally:
+        os.close(fd)  # releases the lock
