@@ -13,16 +13,17 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.access import AccessPolicy
 from bot.config import Settings
-from bot.domain.currency import CurrencyCache
-from bot.domain.dispatcher import Dispatcher
-from bot.domain.home_tabs import HomeTabs
-from bot.domain.leads import lead_kind, resolve_lead
-from bot.domain.leadsquared import LeadSquaredClient
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.home_tabs import HomeTabs
+from bot.delivery.outbox import Outbox, make_engine
+from bot.delivery.rate_limit import SalesFirstLimiter, SharedRateLimiter
+from bot.delivery.sale_threads import SaleThreads
+from bot.domain.lead_text import lead_kind
 from bot.domain.model import LeadRef, RawSale
-from bot.domain.outbox import Outbox, make_engine
-from bot.domain.rate_limit import SalesFirstLimiter, SharedRateLimiter
-from bot.domain.sale_threads import SaleThreads
-from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
+from bot.leadsquared.client import LeadSquaredClient
+from bot.leadsquared.currency import CurrencyCache
+from bot.leadsquared.leads import resolve_lead
+from bot.leadsquared.search import LeadSearch, OwnerCheck, ProductSearch
 from bot.slack_ui import messages, shapes
 from bot.slack_ui.home_publisher import PUBLISH_CALLS, PUBLISH_SECONDS, HomePublisher
 from bot.slack_ui.notifier import SlackNotifier

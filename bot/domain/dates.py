@@ -4,7 +4,7 @@ No Slack here: callers pass the user's IANA zone (Slack ``users.info`` ``tz``) a
 Slack locale, and get back an aware UTC datetime or a :class:`SalesDateError` whose
 ``.message`` can be shown to the salesperson as is.
 
-Design choices (also pinned by tests/unit/test_dates*.py and tests/data/typed_dates.csv):
+Design choices (also pinned by tests/unit/domain/test_dates*.py and tests/data/typed_dates.csv):
 
 * dateutil is the parser core; the words and shapes it lacks are rewritten first
   (``_normalise``) or read around it (``_read``): dot times ("3.30pm", "15.30"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.domain.leads import lead_kind
+from bot.domain.lead_text import lead_kind
 from bot.domain.model import STATUSES, RawSale
 from bot.domain.validation import parse_revenue
 

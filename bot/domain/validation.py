@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from bot.domain.dates import SalesDateError, parse_sales_date
-from bot.domain.leads import lead_kind
+from bot.domain.lead_text import lead_kind
 from bot.domain.model import STATUSES, LeadRef, RawSale, Sale
 
 MAX_LEAD = 200

@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.outbox import SaleRecord, SaleState
+from bot.delivery.outbox import SaleRecord, SaleState
 from bot.slack_ui import messages
 
 OPEN_MODAL_ACTION = "logsale_open"

@@ -21,9 +21,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import metrics
-from bot.domain.home_tabs import HomeTabs
+from bot.delivery.home_tabs import HomeTabs
+from bot.delivery.outbox import Outbox, SaleState
 from bot.domain.model import LEADSQUARED_DATE_FORMAT
-from bot.domain.outbox import Outbox, SaleState
 from bot.slack_ui.home import HomeData, build_home_view
 from bot.slack_ui.users import UserDirectory
 

@@ -29,12 +29,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.currency import AccountCurrency
+from bot.delivery.outbox import SaleRecord, SaleState
 from bot.domain.dates import format_for_user
-from bot.domain.leads import lead_kind
+from bot.domain.lead_text import lead_kind
 from bot.domain.model import LEADSQUARED_DATE_FORMAT
-from bot.domain.outbox import SaleRecord, SaleState
-from bot.domain.search import SEPARATOR, typed_choice
+from bot.leadsquared.currency import AccountCurrency
+from bot.leadsquared.search import SEPARATOR, typed_choice
 
 EDIT_RETRY_ACTION = "logsale_edit_retry"
 UNDO_ACTION = "logsale_undo"

@@ -40,7 +40,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
-from bot.domain.outbox import (
+from bot.delivery.outbox import (
     Notification,
     NotificationKind,
     NotificationState,

@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.currency import AccountCurrency
-from bot.domain.home_tabs import HomeTabs
+from bot.delivery.home_tabs import HomeTabs
+from bot.delivery.outbox import Outbox, SaleRecord, SaleState
 from bot.domain.model import RawSale
-from bot.domain.outbox import Outbox, SaleRecord, SaleState
+from bot.leadsquared.currency import AccountCurrency
 from bot.listeners.shortcuts.log_sale import plain_text_of_message
 from bot.metrics import token_matches
 from bot.queue_cli import describe
 from bot.slack_ui import messages
 from bot.slack_ui.home import HomeData, build_home_view
-from tests.unit.test_outbox import make_submission
+from tests.unit.delivery.test_outbox import make_submission
 
 
 def record_in(outbox: Outbox, key: str, state: SaleState, *, sub: dict | None = None, **changes) -> SaleRecord:

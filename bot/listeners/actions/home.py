@@ -9,9 +9,9 @@ import logging
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.domain.errors import LeadSquaredError, explain
+from bot.delivery.outbox import SaleState
 from bot.domain.model import RawSale
-from bot.domain.outbox import SaleState
+from bot.leadsquared.errors import LeadSquaredError, explain
 from bot.listeners.actions.edit_retry import _sale_id
 from bot.listeners.modal_opening import open_logsale_modal
 from bot.services import Services

@@ -12,8 +12,8 @@ import logging
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.domain.errors import LeadSquaredError, explain
-from bot.domain.outbox import SaleState
+from bot.delivery.outbox import SaleState
+from bot.leadsquared.errors import LeadSquaredError, explain
 from bot.listeners.actions.edit_retry import _sale_id
 from bot.services import Services
 from bot.slack_ui import messages

@@ -14,12 +14,12 @@ from datetime import datetime, timezone
 
 from slack_bolt import Ack
 
-from bot.domain.errors import LeadSquaredError
-from bot.domain.leads import LeadNotResolved
+from bot.delivery.outbox import AlreadySending, MaybeStored, NotStored, Submission
 from bot.domain.model import RawSale
-from bot.domain.outbox import AlreadySending, MaybeStored, NotStored, Submission
-from bot.domain.search import OwnerVerdict, owner_error
 from bot.domain.validation import validate_sale
+from bot.leadsquared.errors import LeadSquaredError
+from bot.leadsquared.leads import LeadNotResolved
+from bot.leadsquared.search import OwnerVerdict, owner_error
 from bot.services import Services
 from bot.slack_ui.modal import ModalContext, read_raw_sale
 from bot.slack_ui.users import ACK_PATH_WAIT

@@ -34,11 +34,11 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from bot import metrics
-from bot.domain.errors import ErrorKind, LeadSquaredError, explain, explain_delay
-from bot.domain.leads import LeadNotResolved, resolve_lead
-from bot.domain.leadsquared import LeadSquaredClient, find_matching_activity
-from bot.domain.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState
+from bot.delivery.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState
 from bot.domain.validation import validate_sale
+from bot.leadsquared.client import LeadSquaredClient, find_matching_activity
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError, explain, explain_delay
+from bot.leadsquared.leads import LeadNotResolved, resolve_lead
 
 log = logging.getLogger(__name__)
 

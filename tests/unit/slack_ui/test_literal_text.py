@@ -26,8 +26,8 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.delivery.outbox import SaleState
 from bot.domain.model import RawSale
-from bot.domain.outbox import SaleState
 from bot.slack_ui import messages
 from bot.slack_ui.messages import (
     delayed_message,
@@ -37,7 +37,7 @@ from bot.slack_ui.messages import (
     undo_failed_message,
     undone_message,
 )
-from tests.unit.test_slack_ui import USER_ID, make_record
+from tests.unit.slack_ui.test_slack_ui import USER_ID, make_record
 
 OUR_BUTTON_LABELS = {"Undo", "Edit & retry"}
 

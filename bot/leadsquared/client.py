@@ -5,7 +5,7 @@ Rules this module keeps:
 * Keys travel ONLY in the ``x-LSQ-AccessKey`` / ``x-LSQ-SecretKey`` headers — never in a URL,
   a log line or an exception.
 * Every call first asks the rate limiter; a refusal raises RATE_LIMITED without sending.
-* Every failure is a :class:`~bot.domain.errors.LeadSquaredError` (see ``errors.py``), raised
+* Every failure is a :class:`~bot.leadsquared.errors.LeadSquaredError` (see ``errors.py``), raised
   outside the ``except`` block so neither ``__cause__`` nor ``__context__`` carries the
   ``requests`` exception (whose text holds the URL).
 * No retries here: Create is not idempotent, so the caller decides (see ``find_matching_activity``).
@@ -25,8 +25,8 @@ from typing import Any, Protocol
 import requests
 
 from bot import metrics
-from bot.domain.errors import ErrorKind, LeadSquaredError, classify_exception, classify_response
-from bot.domain.hosts import base_url_from_host  # noqa: F401 - part of this module's API
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError, classify_exception, classify_response
+from bot.leadsquared.hosts import base_url_from_host  # noqa: F401 - part of this module's API
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from bot.domain.currency import AccountCurrency, CurrencyCache, currency_from_setting
-from bot.domain.errors import ErrorKind, LeadSquaredError
-from bot.domain.leadsquared import LeadSquaredClient
+from bot.delivery.outbox import SaleState
 from bot.domain.model import RawSale
-from bot.domain.outbox import SaleState
+from bot.leadsquared.client import LeadSquaredClient
+from bot.leadsquared.currency import AccountCurrency, CurrencyCache, currency_from_setting
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError
 from bot.slack_ui import messages
 from bot.slack_ui.messages import (
     format_revenue,
@@ -28,7 +28,7 @@ from bot.slack_ui.messages import (
 )
 from bot.slack_ui.modal import ModalContext, build_logsale_modal, read_raw_sale
 from tests.standins.leadsquared import LeadSquaredStandIn
-from tests.unit.test_slack_ui import make_record
+from tests.unit.slack_ui.test_slack_ui import make_record
 
 PID = "8f6b2a8e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
 LEAD_OPTION_TEXT = "Priya Shah · priya@acme.in · 9876543210"

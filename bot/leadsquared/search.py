@@ -32,9 +32,9 @@ from enum import Enum
 
 from cachetools import TTLCache
 
-from bot.domain.errors import ErrorKind, LeadSquaredError
-from bot.domain.leads import lead_kind, phone_forms
-from bot.domain.leadsquared import LeadSquaredClient
+from bot.domain.lead_text import lead_kind, phone_forms
+from bot.leadsquared.client import LeadSquaredClient
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError
 
 log = logging.getLogger(__name__)
 

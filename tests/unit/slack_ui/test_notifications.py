@@ -14,8 +14,8 @@ import time
 import pytest
 from slack_sdk import WebClient
 
+from bot.delivery.outbox import NotificationKind, NotificationState, Outbox, SaleState, Submission
 from bot.domain.model import RawSale
-from bot.domain.outbox import NotificationKind, NotificationState, Outbox, SaleState, Submission
 from bot.slack_ui import notifier as notifier_module
 from bot.slack_ui.notifier import SlackNotifier
 from tests.standins.slack import SlackStandIn
@@ -97,7 +97,7 @@ def deliver_all(notifier: SlackNotifier, timeout: float = 10.0) -> None:
 def _unfinished(outbox: Outbox) -> bool:
     from sqlalchemy import select
 
-    from bot.domain.outbox import notifications
+    from bot.delivery.outbox import notifications
 
     busy = (NotificationState.PENDING.value, NotificationState.SENDING.value)
     with outbox.engine.connect() as conn:

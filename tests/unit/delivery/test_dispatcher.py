@@ -6,13 +6,13 @@ import time
 
 import pytest
 
-from bot.domain import dispatcher as dispatcher_module
-from bot.domain.dispatcher import Dispatcher, backoff_seconds
-from bot.domain.leadsquared import LeadSquaredClient
+from bot.delivery import dispatcher as dispatcher_module
+from bot.delivery.dispatcher import Dispatcher, backoff_seconds
+from bot.delivery.outbox import Outbox, SaleState, Submission
+from bot.delivery.rate_limit import SharedRateLimiter
 from bot.domain.model import RawSale
-from bot.domain.outbox import Outbox, SaleState, Submission
-from bot.domain.rate_limit import SharedRateLimiter
 from bot.domain.validation import validate_sale
+from bot.leadsquared.client import LeadSquaredClient
 from tests.e2e.server import free_port
 from tests.standins.leadsquared import LeadSquaredStandIn
 
