@@ -24,10 +24,7 @@ for /metrics (bot/metrics.py).
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -35,6 +32,7 @@ from typing import Protocol
 
 from bot import metrics
 from bot.delivery.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState
+from bot.delivery.workers import WorkerPool, process_id
 from bot.domain.validation import validate_sale
 from bot.leadsquared.client import LeadSquaredClient, find_matching_activity
 from bot.leadsquared.errors import ErrorKind, LeadSquaredError, explain, explain_delay
@@ -87,10 +85,9 @@ class Dispatcher:
         self.retry_horizon_seconds = retry_horizon_seconds
         self.rate_limiter = rate_limiter
         self.internal_retry_seconds = internal_retry_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._workers: list[threading.Thread] = []
-        self._id = f"{socket.gethostname()}:{os.getpid()}"
+        self._pool = WorkerPool("dispatch", self.run_once, threads=threads, idle_poll=IDLE_POLL)
+        self._stop = self._pool.stopping  # an internal retry's pause ends when the pool stops
+        self._id = process_id()
         # Called with the sale after each state change (posted, failed, unknown, back in the
         # queue after an error). Set by services to ask for a refresh of the owner's App Home
         # (coalesced, any process); never allowed to disturb the sale itself.
@@ -99,38 +96,18 @@ class Dispatcher:
     # --- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
-        if self._workers:
+        if self._pool.running:
             return
         self.notifier.start()
-        for n in range(self.threads):
-            worker = threading.Thread(target=self._run, args=(f"{self._id}:{n}",), daemon=True, name=f"dispatch-{n}")
-            worker.start()
-            self._workers.append(worker)
+        self._pool.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        for worker in self._workers:
-            worker.join(timeout)
-        self._workers.clear()
+        self._pool.stop(timeout)
         self.notifier.stop(timeout)
 
     def wake(self) -> None:
         """A new sale was queued in this process: don't wait for the next poll."""
-        self._wake.set()
-
-    def _run(self, worker_id: str) -> None:
-        while not self._stop.is_set():
-            try:
-                worked = self.run_once(worker_id)
-            except Exception:
-                # The database went away, say. Nothing is lost: the row stays in the outbox.
-                log.exception("dispatcher loop error; retrying shortly")
-                worked = False
-                self._stop.wait(IDLE_POLL)
-            if not worked:
-                self._wake.wait(IDLE_POLL)
-                self._wake.clear()
+        self._pool.wake()
 
     # --- one sale ----------------------------------------------------------------
 

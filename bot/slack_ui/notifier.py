@@ -26,10 +26,8 @@ runs on Bolt's listener threads.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import socket
-import threading
 import time
 import urllib.error
 from collections.abc import Callable
@@ -48,6 +46,7 @@ from bot.delivery.outbox import (
     SaleRecord,
     SaleState,
 )
+from bot.delivery.workers import WorkerPool, process_id
 from bot.slack_ui import messages
 
 log = logging.getLogger(__name__)
@@ -107,49 +106,22 @@ class SlackNotifier:
         self.horizon_seconds = horizon_seconds
         self.lease_seconds = lease_seconds
         self.timeout = timeout
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._workers: list[threading.Thread] = []
-        self._id = f"{socket.gethostname()}:{os.getpid()}"
+        self._pool = WorkerPool("notify", self.run_once, threads=threads, idle_poll=IDLE_POLL)
+        self._id = process_id()
         # Set by services: the thread a sale was logged from (message shortcut), if any.
         self.thread_of: Callable[[SaleRecord], str | None] | None = None
 
     # --- lifecycle (the dispatcher starts and stops it with its own threads) ------------
 
     def start(self) -> None:
-        if self._workers:
-            return
-        self._stop.clear()
-        for n in range(self.threads):
-            worker = threading.Thread(
-                target=self._run, args=(f"{self._id}:notify-{n}",), daemon=True, name=f"notify-{n}"
-            )
-            worker.start()
-            self._workers.append(worker)
+        self._pool.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        for worker in self._workers:
-            worker.join(timeout)
-        self._workers.clear()
+        self._pool.stop(timeout)
 
     def wake(self) -> None:
         """A notification was stored in this process: don't wait for the next poll."""
-        self._wake.set()
-
-    def _run(self, worker_id: str) -> None:
-        while not self._stop.is_set():
-            try:
-                worked = self.run_once(worker_id)
-            except Exception:
-                # The database went away, say: the notification stays stored for later.
-                log.exception("notifier loop error; retrying shortly")
-                worked = False
-                self._stop.wait(IDLE_POLL)
-            if not worked:
-                self._wake.wait(IDLE_POLL)
-                self._wake.clear()
+        self._pool.wake()
 
     def run_once(self, worker_id: str | None = None) -> bool:
         """Claim and deliver one due notification. False when nothing was due."""
