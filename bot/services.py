@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -21,10 +22,10 @@ from bot.delivery.sale_threads import SaleThreads
 from bot.domain.lead_text import lead_kind
 from bot.domain.model import LeadRef, RawSale
 from bot.leadsquared.client import LeadSquaredClient
-from bot.leadsquared.currency import CurrencyCache
+from bot.leadsquared.currency import AccountCurrency, CurrencyCache
 from bot.leadsquared.leads import resolve_lead
 from bot.leadsquared.search import LeadSearch, OwnerCheck, ProductSearch
-from bot.slack_ui import messages, shapes
+from bot.slack_ui import shapes
 from bot.slack_ui.home_publisher import PUBLISH_CALLS, PUBLISH_SECONDS, HomePublisher
 from bot.slack_ui.notifier import SlackNotifier
 from bot.slack_ui.users import UserDirectory
@@ -70,6 +71,8 @@ class Services:
     currency: CurrencyCache | None = None
     # Who may use LogSale (LOGSALE_ALLOWED_USERS, LOGSALE_ADMINS): bot/access.py.
     access: AccessPolicy | None = None
+    # What messages show revenue in: answers at once; None (a plain number) until wired.
+    messages_currency: Callable[[], AccountCurrency | None] = lambda: None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
     # App Home tabs (bot/slack_ui/home_publisher.py) and threads of message-shortcut sales.
     home: HomePublisher | None = None
@@ -139,7 +142,9 @@ class Services:
         services.wire_home_and_threads(engine, dispatcher.notifier, start=start_dispatcher)
         if start_dispatcher:
             dispatcher.start()
-            messages.use_currency(services.currency.current)
+            # Messages and the Home show the account's currency once the cache runs.
+            services.messages_currency = services.currency.current
+            dispatcher.notifier.currency = services.home.currency = services.currency.current
             services.currency.refresh_soon()
         return services
 

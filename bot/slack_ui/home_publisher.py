@@ -24,6 +24,7 @@ from bot.delivery.home_tabs import HomeTabs
 from bot.delivery.outbox import Outbox, SaleState
 from bot.delivery.workers import WorkerPool
 from bot.domain.model import LEADSQUARED_DATE_FORMAT
+from bot.leadsquared.currency import AccountCurrency
 from bot.slack_ui.home import HomeData, build_home_view
 from bot.slack_ui.users import UserDirectory
 
@@ -45,6 +46,7 @@ class HomePublisher:
         is_admin: Callable[[str], bool],
         limiter=None,
         min_interval: float = 5.0,
+        currency: Callable[[], AccountCurrency | None] = lambda: None,
     ):
         self.outbox = outbox
         self.tabs = tabs
@@ -53,6 +55,7 @@ class HomePublisher:
         self.is_admin = is_admin
         self.limiter = limiter
         self.min_interval = min_interval
+        self.currency = currency  # answers at once (a cache): the Home never waits for it
         poll = max(0.2, min(1.0, self.min_interval / 2))
         self._pool = WorkerPool("home-refresh", self._refresh_pass, idle_poll=poll)
 
@@ -87,6 +90,7 @@ class HomePublisher:
             notice=notice,
             notice_detail=notice_detail,
             locale=user.locale,
+            currency=self.currency(),
         )
 
     # --- publishing -----------------------------------------------------------------

@@ -47,6 +47,7 @@ from bot.delivery.outbox import (
     SaleState,
 )
 from bot.delivery.workers import WorkerPool, process_id
+from bot.leadsquared.currency import AccountCurrency
 from bot.slack_ui import messages
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ class SlackNotifier:
         self._id = process_id()
         # Set by services: the thread a sale was logged from (message shortcut), if any.
         self.thread_of: Callable[[SaleRecord], str | None] | None = None
+        # Set by services: the account's currency for revenue (a cache; answers at once).
+        self.currency: Callable[[], AccountCurrency | None] = lambda: None
 
     # --- lifecycle (the dispatcher starts and stops it with its own threads) ------------
 
@@ -191,7 +194,9 @@ class SlackNotifier:
                 thread_ts = self._thread_ts(n, record)
                 if not thread_ts:
                     continue  # not a message-shortcut sale's announcement: the usual routes
-                outcome = self._call("chat_postMessage", channel=record.channel_id, thread_ts=thread_ts, **message)
+                outcome = self._call(
+                    self.client.chat_postMessage, channel=record.channel_id, thread_ts=thread_ts, **message
+                )
             else:
                 outcome = self._try(route, n, record, message)
             if outcome.delivered or outcome.retry:
@@ -214,15 +219,15 @@ class SlackNotifier:
 
     # --- what is said, and where ----------------------------------------------------------
 
-    @staticmethod
-    def _message(n: Notification, record: SaleRecord) -> dict:
+    def _message(self, n: Notification, record: SaleRecord) -> dict:
+        currency = self.currency()
         if n.kind is NotificationKind.POSTED:
-            return messages.posted_message(record)
+            return messages.posted_message(record, currency)
         if n.kind is NotificationKind.FAILED:
-            return messages.failed_message(record)
+            return messages.failed_message(record, currency)
         if n.kind is NotificationKind.DELAYED:
-            return messages.delayed_message(record)
-        return messages.undone_message(record, str(n.extra.get("by") or record.cancelled_by or ""))
+            return messages.delayed_message(record, currency)
+        return messages.undone_message(record, str(n.extra.get("by") or record.cancelled_by or ""), currency)
 
     def _try(self, route: str, n: Notification, record: SaleRecord, message: dict) -> Outcome:
         for_channel = n.kind is NotificationKind.POSTED
@@ -235,12 +240,12 @@ class SlackNotifier:
                 channel, ts = n.extra.get("channel_id"), n.extra.get("message_ts")
                 if not channel or not ts:
                     return _next_route("no message to update")
-                return self._call("chat_update", channel=channel, ts=ts, **message)
+                return self._call(self.client.chat_update, channel=channel, ts=ts, **message)
             if not record.channel_id:
                 return _next_route("no channel")
             if for_channel:
-                return self._call("chat_postMessage", channel=record.channel_id, **message)
-            return self._call("chat_postEphemeral", channel=record.channel_id, user=record.user_id, **message)
+                return self._call(self.client.chat_postMessage, channel=record.channel_id, **message)
+            return self._call(self.client.chat_postEphemeral, channel=record.channel_id, user=record.user_id, **message)
         user_id = str(n.extra.get("by") or "") if n.kind is NotificationKind.UNDONE else record.user_id
         return self._dm(user_id, message)
 
@@ -293,11 +298,12 @@ class SlackNotifier:
             return _next_route("conversations.open gave no channel")
         except Exception as error:
             return _later(f"conversations.open: {_describe(error)}")
-        return self._call("chat_postMessage", channel=channel, **message)
+        return self._call(self.client.chat_postMessage, channel=channel, **message)
 
-    def _call(self, method: str, **kwargs) -> Outcome:
+    def _call(self, call: Callable[..., object], **kwargs) -> Outcome:
+        method = getattr(call, "__name__", "slack")
         try:
-            getattr(self.client, method)(**kwargs)
+            call(**kwargs)
             return DELIVERED
         except SlackApiError as error:
             return _classify_api_error(method, error)

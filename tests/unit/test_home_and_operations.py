@@ -209,11 +209,8 @@ def test_a_lead_called_bold_is_not_bold_and_labels_and_currency_read_like_messag
         product_label="SKU-PRO · Pro plan",
     )
     record = sale(1, SaleState.DONE, raw=raw, lead_text="P-1", prospect_id="P-1", revenue="1200000")
-    messages.use_currency(lambda: AccountCurrency("₹", "INR"))
-    try:
-        view = build_home_view(HomeData("November 2026", 1, "1200000", [record], locale="en-IN"))
-    finally:
-        messages.use_currency(lambda: None)
+    rupee = AccountCurrency("₹", "INR")
+    view = build_home_view(HomeData("November 2026", 1, "1200000", [record], locale="en-IN", currency=rupee))
     objects = text_objects(view)
     plain = " | ".join(o["text"] for o in objects if o["type"] == "plain_text")
     mrkdwn = " | ".join(o["text"] for o in objects if o["type"] == "mrkdwn")
