@@ -27,14 +27,12 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Protocol
 
 from bot import metrics
 from bot.delivery.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState
 from bot.delivery.workers import WorkerPool, process_id
-from bot.domain.validation import validate_sale
-from bot.leadsquared.client import LeadSquaredClient, find_matching_activity
+from bot.leadsquared.client import LeadSquaredClient, find_matching_activity, sale_body
 from bot.leadsquared.errors import ErrorKind, LeadSquaredError, explain, explain_delay
 from bot.leadsquared.leads import LeadNotResolved, resolve_lead
 
@@ -175,16 +173,13 @@ class Dispatcher:
             self._state_changed(record.id)
 
     def _attempt(self, record: SaleRecord, progress: _Progress) -> None:
-        created = datetime.fromtimestamp(record.created_at, timezone.utc)
-        # Validate again with the same validator as the ack, as of the moment it was typed
-        # ("yesterday" means the day before the submission, not before this retry).
-        result = validate_sale(record.raw, tz=record.user_tz, locale=record.user_locale, now=created)
-        if not result.ok:
-            message = " ".join(result.errors.values())
-            self._fail(record, "invalid", f"The sale wasn't sent to LeadSquared: {message}")
+        # The validated sale as stored by the ack: what the messages show is what is sent.
+        sale = record.sale
+        if sale is None:
+            self._fail(
+                record, "invalid", "The sale wasn't sent to LeadSquared: its stored values don't read as a sale."
+            )
             return
-        sale = result.sale
-        assert sale is not None
         sending_create = False
         try:
             prospect_id, label = record.prospect_id, record.lead_label
@@ -193,7 +188,7 @@ class Dispatcher:
                 lead = resolve_lead(sale.lead.text, self.client)
                 prospect_id, label = lead.prospect_id, lead.label
                 record = self._owned(record, prospect_id=prospect_id, lead_label=label)
-            body = sale.leadsquared_body(prospect_id)
+            body = sale_body(sale, prospect_id)
             if record.maybe_posted:
                 # An earlier attempt may have created it: adopt it rather than doubling the sale.
                 record = self._keep(record)

@@ -26,6 +26,8 @@ import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 from sqlalchemy import (
@@ -42,7 +44,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 
 from bot.delivery.schema import metadata, notifications, response_url_uses, sales
-from bot.domain.model import RawSale
+from bot.domain.lead_text import lead_kind
+from bot.domain.model import STATUSES, LeadRef, RawSale, Sale
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,56 @@ class AlreadySending(Exception):
         self.record = record
 
 
+# How a validated sale's UTC date is stored in ``sales_date``: sortable text, "2026-11-26 09:30:00".
+STORED_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def sale_columns(sale: Sale) -> dict:
+    """The validated sale as the outbox's columns; ``sale_from_columns`` reads it back."""
+    return {
+        "lead_text": sale.lead.text,
+        "prospect_id": sale.lead.prospect_id,
+        "lead_label": sale.lead.label,
+        "product_sku": sale.product_sku,
+        "status": sale.status,
+        "revenue": str(sale.revenue),
+        "sales_owner_email": sale.sales_owner_email,
+        "sales_date": stored_date(sale.sales_date_utc),
+    }
+
+
+def sale_from_columns(row: Submission) -> Sale | None:
+    """The validated sale a row holds; None when its columns don't read as one."""
+    when = stored_date_value(row.sales_date)
+    try:
+        revenue = Decimal(row.revenue)
+    except (InvalidOperation, TypeError):
+        return None
+    if when is None or not revenue.is_finite() or revenue < 0 or row.status not in STATUSES:
+        return None
+    if not (row.lead_text and row.product_sku and row.sales_owner_email):
+        return None
+    return Sale(
+        lead=LeadRef(row.lead_text, lead_kind(row.lead_text) or "", row.prospect_id, row.lead_label),
+        product_sku=row.product_sku,
+        status=row.status,
+        revenue=revenue,
+        sales_owner_email=row.sales_owner_email,
+        sales_date_utc=when,
+    )
+
+
+def stored_date(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime(STORED_DATE_FORMAT)
+
+
+def stored_date_value(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, STORED_DATE_FORMAT).replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
 @dataclass(frozen=True)
 class Submission:
     """A validated sale as the ack hands it to the outbox."""
@@ -133,6 +186,11 @@ class Submission:
     sales_owner_email: str
     sales_date: str
     created_at: float
+
+    @property
+    def sale(self) -> Sale | None:
+        """The validated sale, read from the columns (what LeadSquared is sent, and shown)."""
+        return sale_from_columns(self)
 
 
 @dataclass(frozen=True)

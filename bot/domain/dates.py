@@ -45,8 +45,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as du_parser
 
-from bot.domain.model import LEADSQUARED_DATE_FORMAT
-
 log = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 100
@@ -236,11 +234,6 @@ def parse_sales_date(text: str, *, tz: str, locale: str | None = None, now: date
         log.exception("Unexpected error reading sales date %r", text)
         shown = text if isinstance(text, str) and _is_printable(text) else "that"
         raise SalesDateError(_unreadable(shown[:MAX_TEXT_LENGTH], month_first)) from exc
-
-
-def to_leadsquared(dt_utc: datetime) -> str:
-    """LeadSquared's SalesDate wire format, in UTC: "2026-11-26 09:30:00"."""
-    return _as_utc(dt_utc).strftime(LEADSQUARED_DATE_FORMAT)
 
 
 def format_for_user(dt_utc: datetime, tz: str) -> str:

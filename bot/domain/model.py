@@ -7,8 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 
 STATUSES = ("Open", "Won", "Lost")
-# LeadSquared's wire format for SalesDate: always UTC.
-LEADSQUARED_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True)
@@ -64,21 +62,3 @@ class Sale:
     revenue: Decimal
     sales_owner_email: str
     sales_date_utc: datetime  # timezone-aware, UTC
-
-    def leadsquared_body(self, prospect_id: str) -> dict:
-        """Body for POST SalesActivity.svc/Create."""
-        return {
-            "ProspectId": prospect_id,
-            "ProductSku": self.product_sku,
-            "Status": self.status,
-            "Revenue": revenue_number(self.revenue),
-            "SalesOwnerEmail": self.sales_owner_email,
-            "SalesDate": self.sales_date_utc.strftime(LEADSQUARED_DATE_FORMAT),
-        }
-
-
-def revenue_number(revenue: Decimal) -> int | float:
-    """JSON number for a Decimal: whole amounts as int, others as float."""
-    if revenue == revenue.to_integral_value():
-        return int(revenue)
-    return float(revenue)

@@ -9,6 +9,10 @@ goes to ``RetrieveLeadByPhoneNumber`` as plain digits first and then, if nothing
 
 from __future__ import annotations
 
+import threading
+
+from cachetools import TTLCache
+
 from bot.domain.lead_text import lead_kind, phone_forms
 from bot.domain.model import LeadRef
 from bot.leadsquared.client import LeadSquaredClient
@@ -114,3 +118,25 @@ def resolve_lead(text: str, client: LeadSquaredClient, *, default_country_code: 
         raise _too_many(records, "email" if kind == "email" else "phone", typed)
     record = records[0]
     return LeadRef(text=typed, kind=kind, prospect_id=_prospect_id(record), label=lead_label(record))
+
+
+class LeadResolver:
+    """resolve_lead with its cache (LeadSquared advises caching ProspectIDs), for Slack
+    requests. Run ``resolve`` on a lookup pool and bound the wait: the call may outlast an ack."""
+
+    def __init__(self, client: LeadSquaredClient, *, maxsize: int = 5000, ttl: float = 600):
+        self.client = client
+        self._cache: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._lock = threading.Lock()
+
+    def resolve(self, text: str) -> LeadRef:
+        """Raises LeadNotResolved or LeadSquaredError like resolve_lead (failures aren't cached)."""
+        key = text.strip().lower()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        lead = resolve_lead(text, self.client)
+        with self._lock:
+            self._cache[key] = lead
+        return lead

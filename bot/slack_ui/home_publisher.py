@@ -21,9 +21,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot import metrics
 from bot.delivery.home_tabs import HomeTabs
-from bot.delivery.outbox import Outbox, SaleState
+from bot.delivery.outbox import Outbox, SaleState, stored_date
 from bot.delivery.workers import WorkerPool
-from bot.domain.model import LEADSQUARED_DATE_FORMAT
 from bot.leadsquared.currency import AccountCurrency
 from bot.slack_ui.home import HomeData, build_home_view
 from bot.slack_ui.users import UserDirectory
@@ -74,7 +73,7 @@ class HomePublisher:
         tz = _zone(user.tz)
         local = now.astimezone(tz)
         month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
-        logged = self.outbox.logged_since(user_id, month_start.strftime(LEADSQUARED_DATE_FORMAT))
+        logged = self.outbox.logged_since(user_id, stored_date(month_start))
         revenue = sum((_decimal(r.revenue) for r in logged), Decimal(0))
         attention = total = None
         if self.is_admin(user_id):

@@ -13,7 +13,6 @@ revenue as "₹12,00,000" (the account's currency symbol, grouped the user's Sla
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -28,10 +27,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.delivery.outbox import SaleRecord, SaleState
+from bot.delivery.outbox import SaleRecord, SaleState, stored_date_value
 from bot.domain.dates import format_for_user
 from bot.domain.lead_text import lead_kind
-from bot.domain.model import LEADSQUARED_DATE_FORMAT
 from bot.leadsquared.currency import AccountCurrency
 from bot.leadsquared.search import SEPARATOR, typed_choice
 
@@ -146,9 +144,8 @@ def format_revenue(revenue: str, slack_locale: str | None = None, currency: Acco
 
 
 def sale_date_for_user(record: SaleRecord) -> str:
-    try:
-        when = datetime.strptime(record.sales_date, LEADSQUARED_DATE_FORMAT).replace(tzinfo=timezone.utc)
-    except ValueError:
+    when = stored_date_value(record.sales_date)
+    if when is None:
         return record.sales_date
     return format_for_user(when, record.user_tz)
 
