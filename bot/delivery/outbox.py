@@ -45,7 +45,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAl
 
 from bot.delivery.schema import metadata, notifications, response_url_uses, sales
 from bot.domain.lead_text import lead_kind
-from bot.domain.model import STATUSES, LeadRef, RawSale, Sale
+from bot.domain.model import STATUSES, LeadRef, RawSale, Sale, SaleState  # noqa: F401 - SaleState: part of this API
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +57,6 @@ ACK_DB_TIMEOUT = 0.8
 BACKGROUND_DB_TIMEOUT = 20.0
 # Start-up: several workers creating the schema at once retry until this long has passed.
 SCHEMA_DEADLINE = 15.0  # gunicorn gives a booting worker 30 s
-
-
-class SaleState(str, Enum):
-    PENDING = "pending"
-    POSTING = "posting"
-    DONE = "done"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    CANCELLED = "cancelled"
-    RESOLVED = "resolved"  # an operator settled a failed/unknown sale by hand (python -m bot queue resolve)
 
 
 # Columns that were VARCHAR(n) before they became Text (see Outbox.widen_columns).

@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 
 STATUSES = ("Open", "Won", "Lost")
+STATUSES_IN_WORDS = ", ".join(STATUSES[:-1]) + " or " + STATUSES[-1]  # "Open, Won or Lost"
+
+
+def canonical_status(text: str) -> str | None:
+    """One of STATUSES, however it was capitalised or padded; None for anything else."""
+    lowered = (text or "").strip().lower()
+    return next((s for s in STATUSES if s.lower() == lowered), None)
 
 
 @dataclass(frozen=True)
@@ -62,3 +70,14 @@ class Sale:
     revenue: Decimal
     sales_owner_email: str
     sales_date_utc: datetime  # timezone-aware, UTC
+
+
+# Where a stored sale's delivery stands (the outbox's ``state`` column).
+class SaleState(str, Enum):
+    PENDING = "pending"
+    POSTING = "posting"
+    DONE = "done"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+    RESOLVED = "resolved"  # an operator settled a failed/unknown sale by hand (python -m bot queue resolve)

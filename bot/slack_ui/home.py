@@ -27,6 +27,7 @@ from slack_sdk.models.views import View
 
 from bot.delivery.outbox import SaleRecord, SaleState
 from bot.leadsquared.currency import AccountCurrency
+from bot.slack_limits import MAX_BLOCKS
 from bot.slack_ui import messages
 
 OPEN_MODAL_ACTION = "logsale_open"
@@ -35,7 +36,6 @@ UNDO_ACTION = "logsale_home_undo"
 RETRY_ACTION = "logsale_home_retry"  # admins: put a failed/unknown sale back in the queue
 RESOLVE_ACTION = "logsale_home_resolve"  # admins: settled by hand, stop showing it
 MAX_ATTENTION_ROWS = 20  # 2 blocks each; the whole tab stays well under Slack's 100 blocks
-MAX_BLOCKS = 100
 
 STATE_WORDS = {
     SaleState.PENDING: "queued",

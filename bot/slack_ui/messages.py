@@ -32,11 +32,10 @@ from bot.domain.dates import format_for_user
 from bot.domain.lead_text import lead_kind
 from bot.leadsquared.currency import AccountCurrency
 from bot.leadsquared.search import SEPARATOR, typed_choice
+from bot.slack_limits import MAX_FIELD_TEXT, MAX_SECTION_TEXT
 
 EDIT_RETRY_ACTION = "logsale_edit_retry"
 UNDO_ACTION = "logsale_undo"
-MAX_SECTION_TEXT = 3000
-MAX_FIELD_TEXT = 2000
 MAX_HISTORY = 40  # one section each; Slack allows 50 blocks in a message
 DEFAULT_LOCALE = "en_US"
 # Slack's locale codes that aren't CLDR's: "es-LA" is Slack's Latin-American Spanish.
