@@ -26,10 +26,13 @@ def submission(
     lead_label: str | None = None,
     **overrides,
 ) -> Submission:
-    """A valid submission of ``raw`` (the lead resolved to ``prospect_id`` when given);
-    ``overrides`` set any other column as is."""
+    """A valid submission of ``raw`` (the lead resolved to ``prospect_id`` when given; no
+    owner typed stands for owner@acme.in); ``overrides`` set any other column as is."""
     created_at = created_at or time.time()
-    result = validate_sale(raw, tz=user_tz, locale=user_locale, now=datetime.fromtimestamp(created_at, timezone.utc))
+    checked = replace(raw, sales_owner=raw.sales_owner or "owner@acme.in")  # tests leave it out freely
+    result = validate_sale(
+        checked, tz=user_tz, locale=user_locale, now=datetime.fromtimestamp(created_at, timezone.utc)
+    )
     assert result.ok and result.sale is not None, result.errors
     lead = replace(result.sale.lead, prospect_id=prospect_id or result.sale.lead.prospect_id, label=lead_label)
     values = dict(

@@ -9,32 +9,13 @@ import pytest
 
 from bot.delivery.outbox import Outbox, SaleState, Submission
 from bot.delivery.rate_limit import SharedRateLimiter
-from bot.domain.model import RawSale
+from tests import factories
 
 
 def make_submission(key: str = "T1:V1", **overrides) -> Submission:
-    values = dict(
-        submission_key=key,
-        team_id="T1",
-        user_id="U1",
-        user_name="priya",
-        channel_id="C1",
-        response_url="http://127.0.0.1:1/response/x",
-        user_tz="Asia/Kolkata",
-        user_locale="en-IN",
-        raw=RawSale(lead="priya@acme.in", product_sku="SKU-PRO", status="Won", revenue="12000"),
-        lead_text="priya@acme.in",
-        prospect_id=None,
-        lead_label=None,
-        product_sku="SKU-PRO",
-        status="Won",
-        revenue="12000",
-        sales_owner_email="owner@acme.in",
-        sales_date="2026-11-26 09:30:00",
-        created_at=time.time(),
-    )
+    values = dict(response_url="http://127.0.0.1:1/response/x", sales_date="2026-11-26 09:30:00")
     values.update(overrides)
-    return Submission(**values)
+    return factories.submission(key, **values)
 
 
 def test_enqueue_is_idempotent_on_the_submission_key(database_url):
