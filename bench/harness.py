@@ -1,9 +1,9 @@
 """What the benchmarks share: stand-ins, databases, servers started as the Procfile starts them,
 signed requests, concurrency, memory and statistics.
 
-Servers are started with tests/e2e/server.py's ``start_server`` (the Procfile's command under
-gunicorn). The baselines are served by the same function with the Procfile's command swapped
-for ``gunicorn -c python:bench.gunicorn_conf bench.<kind>_app:application``.
+Servers are started with tests/e2e/server.py's ``start_server``: the Procfile's command under
+gunicorn for the bot, and ``gunicorn -c python:bench.gunicorn_conf bench.<kind>_app:application``
+(its ``command`` parameter) for the baselines.
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import requests
 
 from tests import slack_requests as sr
-from tests.e2e import server as e2e_server
 from tests.e2e.server import ROOT, ServerProcess, free_port, start_server
 from tests.postgres import POSTGRES_URL, fresh_schema_url, postgres_problem  # noqa: F401 - used by run.py
 from tests.standins.leadsquared import LeadSquaredStandIn
@@ -162,22 +160,18 @@ def running(
                 return
             time.sleep(0.005)
 
-    swap = (
-        mock.patch.object(e2e_server, "procfile_web_command", lambda: command) if command else contextlib.nullcontext()
-    )
-    with swap:
-        started = time.perf_counter()
-        poller = threading.Thread(target=poll, args=(started,), name="bench-first-ack", daemon=True)
-        poller.start()
-        try:
-            # From this (long-lived) thread: start_server ties the server's life to the thread
-            # that started it (PR_SET_PDEATHSIG).
-            process = start_server(env, log_path, port=port, timeout=60)
-        except Exception as error:
-            raise RuntimeError(f"{kind} server did not start: {error}") from None
-        finally:
-            poller.join(70 if "process" in locals() else 0)
-            stop_polling.set()
+    started = time.perf_counter()
+    poller = threading.Thread(target=poll, args=(started,), name="bench-first-ack", daemon=True)
+    poller.start()
+    try:
+        # From this (long-lived) thread: start_server ties the server's life to the thread
+        # that started it (PR_SET_PDEATHSIG).
+        process = start_server(env, log_path, port=port, timeout=60, command=command)
+    except Exception as error:
+        raise RuntimeError(f"{kind} server did not start: {error}") from None
+    finally:
+        poller.join(70 if "process" in locals() else 0)
+        stop_polling.set()
     first_ack = acked_after[0] if acked_after else None
     try:
         if first_ack is None:

@@ -13,9 +13,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import ConfigError, Settings
-from bot.domain.errors import LeadSquaredError, explain
-from bot.domain.leadsquared import LeadSquaredClient, key_owner_label
-from bot.domain.outbox import Outbox
+from bot.delivery.outbox import Outbox
+from bot.leadsquared.client import LeadSquaredClient, key_owner_label
+from bot.leadsquared.errors import LeadSquaredError, explain
 
 
 def run_check(settings: Settings | None = None, out=print) -> int:

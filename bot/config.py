@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.domain.hosts import base_url_from_host
+from bot.leadsquared.hosts import base_url_from_host
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///logsale.db"

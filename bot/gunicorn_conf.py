@@ -47,13 +47,14 @@ def on_starting(server):
 def worker_exit(server, worker):
     # Finish the sales in flight within the graceful timeout, or hand them back (pending, to
     # be looked up first) so none waits out its lease; claim no more (bot/shutdown.py).
-    app = sys.modules.get("bot.wsgi")
-    services = getattr(getattr(app, "application", None), "services", None)
-    if services is not None:
+    from bot.web import WsgiApp
+
+    app = getattr(worker, "wsgi", None)  # what gunicorn loaded in this worker (None if it failed)
+    if isinstance(app, WsgiApp):
         from bot.shutdown import finish_or_hand_back
 
         # Leave time to hand back before the master's SIGKILL at graceful_timeout.
-        finish_or_hand_back(services, wait=max(1.0, server.cfg.graceful_timeout - 3))
+        finish_or_hand_back(app.services, wait=max(1.0, server.cfg.graceful_timeout - 3))
 
 
 def child_exit(server, worker):

@@ -20,6 +20,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 
+from bot.domain.model import SaleState
+
 log = logging.getLogger(__name__)
 
 POSTS = Counter(
@@ -55,7 +57,7 @@ HOME_PUBLISHES = Counter(
     ["reason", "outcome"],  # reason: opened | refresh | action; outcome: ok | error
 )
 
-QUEUE_STATES = ("pending", "posting", "done", "failed", "unknown", "cancelled", "resolved")
+QUEUE_STATES = tuple(state.value for state in SaleState)
 
 
 def _safely(record) -> None:

@@ -52,7 +52,7 @@ def run_migrate(argv: list[str], out=print, err=None, env=None) -> int:
         err(f"logsale migrate: configuration error: {error}")
         return USAGE
 
-    from bot.domain.outbox import make_engine
+    from bot.delivery.outbox import make_engine
     from bot.schema_upgrade import current_revision, head_revision, upgrade_database
 
     engine = make_engine(url, timeout=min(args.wait, 10.0))

@@ -21,7 +21,7 @@ import time
 from datetime import datetime, timezone
 
 from bot.config import DEFAULT_DATABASE_URL, ConfigError, _database_url
-from bot.domain.outbox import Outbox, SaleRecord, SaleState, make_engine
+from bot.delivery.outbox import Outbox, SaleRecord, SaleState, make_engine
 
 OK, REFUSED, USAGE, DATABASE_DOWN = 0, 1, 2, 3
 STUCK_AFTER = 600.0  # a sale still unsent 10 minutes after it was typed needs a look
@@ -171,7 +171,7 @@ def _change(outbox: Outbox, command: str, sale_id: int, *, out, err) -> int:
 
 def _refresh_home(outbox: Outbox, user_id: str) -> None:
     # The owner's App Home shows the sale: a web process republishes it (coalesced).
-    from bot.domain.home_tabs import HomeTabs
+    from bot.delivery.home_tabs import HomeTabs
 
     try:
         tabs = HomeTabs(outbox.engine)  # its table is the migrations' (the bot upgrades at start)

@@ -49,18 +49,13 @@ class Upgrade:
 
 
 def target_metadata() -> MetaData:
-    """Every table the code uses, in one MetaData (for autogenerate and the schema test)."""
-    from bot.domain import home_tabs, outbox, rate_limit, sale_threads
+    """Every table the code declares (bot/delivery/schema.py), copied into a MetaData of its own
+    so a caller (autogenerate, the schema test) can change it without touching the code's."""
+    from bot.delivery.schema import metadata
 
     combined = MetaData()
-    for table in (
-        *outbox.metadata.tables.values(),
-        rate_limit.rate_limit_windows,
-        *home_tabs.metadata.tables.values(),
-        *sale_threads.metadata.tables.values(),
-    ):
-        if table.name not in combined.tables:
-            table.to_metadata(combined)
+    for table in metadata.tables.values():
+        table.to_metadata(combined)
     return combined
 
 

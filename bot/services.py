@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -13,18 +14,19 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.access import AccessPolicy
 from bot.config import Settings
-from bot.domain.currency import CurrencyCache
-from bot.domain.dispatcher import Dispatcher
-from bot.domain.home_tabs import HomeTabs
-from bot.domain.leads import lead_kind, resolve_lead
-from bot.domain.leadsquared import LeadSquaredClient
-from bot.domain.model import LeadRef, RawSale
-from bot.domain.outbox import Outbox, make_engine
-from bot.domain.rate_limit import SalesFirstLimiter, SharedRateLimiter
-from bot.domain.sale_threads import SaleThreads
-from bot.domain.search import LeadSearch, OwnerCheck, ProductSearch
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.home_tabs import HomeTabs
+from bot.delivery.outbox import Outbox, make_engine
+from bot.delivery.rate_limit import SalesFirstLimiter, SharedRateLimiter
+from bot.delivery.sale_threads import SaleThreads
+from bot.domain.lead_text import lead_kind
+from bot.domain.model import RawSale
+from bot.leadsquared.client import LeadSquaredClient
+from bot.leadsquared.currency import AccountCurrency, CurrencyCache
+from bot.leadsquared.leads import LeadResolver
+from bot.leadsquared.search import LeadSearch, OwnerCheck, ProductSearch
 from bot.schema_upgrade import upgrade_database
-from bot.slack_ui import messages, shapes
+from bot.slack_ui import shapes
 from bot.slack_ui.home_publisher import PUBLISH_CALLS, PUBLISH_SECONDS, HomePublisher
 from bot.slack_ui.notifier import SlackNotifier
 from bot.slack_ui.users import UserDirectory
@@ -54,7 +56,6 @@ class Services:
     dispatcher: Dispatcher
     # Short jobs started by a click after its ack (Undo); never Bolt's listener pool.
     background: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "logsale-bg"))
-    lead_cache: TTLCache = field(default_factory=lambda: TTLCache(maxsize=5000, ttl=600))
     # SKUs seen in LeadSquared product searches, for one-line entry.
     product_cache: TTLCache = field(default_factory=lambda: TTLCache(maxsize=5000, ttl=3600))
     # The lead/product inputs search LeadSquared as you type (external_select).
@@ -66,10 +67,13 @@ class Services:
     lead_search: LeadSearch | None = None  # built from `leadsquared` when not given
     product_search: ProductSearch | None = None
     owner_check: OwnerCheck | None = None
+    lead_resolver: LeadResolver | None = None  # the lead typed -> ProspectId, cached
     # The account's currency symbol for revenue in messages; fetched on `background`, never waited for.
     currency: CurrencyCache | None = None
     # Who may use LogSale (LOGSALE_ALLOWED_USERS, LOGSALE_ADMINS): bot/access.py.
     access: AccessPolicy | None = None
+    # What messages show revenue in: answers at once; None (a plain number) until wired.
+    messages_currency: Callable[[], AccountCurrency | None] = lambda: None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
     # App Home tabs (bot/slack_ui/home_publisher.py) and threads of message-shortcut sales.
     home: HomePublisher | None = None
@@ -81,6 +85,8 @@ class Services:
             self.lead_search = LeadSearch(search_client, self.lookup_pool)
         if self.product_search is None:
             self.product_search = ProductSearch(search_client, self.lookup_pool, on_found=self.remember_products)
+        if self.lead_resolver is None:
+            self.lead_resolver = LeadResolver(self.leadsquared_lookups)
         if self.owner_check is None:
             self.owner_check = OwnerCheck(self.leadsquared_lookups, self.lookup_pool)
         if self.currency is None:
@@ -138,7 +144,9 @@ class Services:
         services.wire_home_and_threads(engine, dispatcher.notifier, start=start_dispatcher)
         if start_dispatcher:
             dispatcher.start()
-            messages.use_currency(services.currency.current)
+            # Messages and the Home show the account's currency once the cache runs.
+            services.messages_currency = services.currency.current
+            dispatcher.notifier.currency = services.home.currency = services.currency.current
             services.currency.refresh_soon()
         return services
 
@@ -182,25 +190,11 @@ class Services:
 
     # --- lookups for Slack requests ----------------------------------------------------
 
-    def resolve_lead_cached(self, text: str) -> LeadRef:
-        """resolve_lead through the lookup client, cached (LeadSquared advises caching
-        ProspectIDs). Raises LeadNotResolved or LeadSquaredError like resolve_lead.
-        Run it on lookup_pool and bound the wait: the call itself may outlast the ack."""
-        key = text.strip().lower()
-        with self._cache_lock:
-            cached = self.lead_cache.get(key)
-        if cached is not None:
-            return cached
-        lead = resolve_lead(text, self.leadsquared_lookups)
-        with self._cache_lock:
-            self.lead_cache[key] = lead
-        return lead
-
     def prewarm(self, prefill: RawSale) -> None:
         """The modal just opened: look up its owner (and a typed email/phone lead) now, so
         the submission's checks are answered from the cache instead of inside its ack."""
         if prefill.sales_owner:
             self.owner_check.start(prefill.sales_owner)
         if lead_kind(prefill.lead.strip()) in ("email", "phone"):
-            future = self.lookup_pool.submit(self.resolve_lead_cached, prefill.lead)
+            future = self.lookup_pool.submit(self.lead_resolver.resolve, prefill.lead)
             future.add_done_callback(lambda f: f.exception())  # outcome lands in the cache

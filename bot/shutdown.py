@@ -19,7 +19,7 @@ import time
 
 from sqlalchemy import select
 
-from bot.domain.outbox import SaleRecord, SaleState, sales
+from bot.delivery.outbox import SaleRecord, SaleState, sales
 
 log = logging.getLogger(__name__)
 POLL = 0.1

@@ -33,7 +33,7 @@ MAX_BODY = 2 * 1024 * 1024
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
-def create_wsgi_app(settings: Settings, *, start_dispatcher: bool = True):
+def create_wsgi_app(settings: Settings, *, start_dispatcher: bool = True) -> WsgiApp:
     configure_logging(settings.log_level, settings.secrets)
     services = Services.build(settings, start_dispatcher=start_dispatcher)
     slack_handler = SlackRequestHandler(build_app(services), path=SLACK_PATH)
@@ -53,8 +53,19 @@ def create_wsgi_app(settings: Settings, *, start_dispatcher: bool = True):
             return _slack_request(environ, start_response, slack_handler, verifier)
         return _plain(start_response, "404 Not Found", "Not Found")
 
-    application.services = services  # type: ignore[attr-defined]
-    return application
+    return WsgiApp(services, application)
+
+
+class WsgiApp:
+    """What gunicorn serves, with the services it runs on: gunicorn's ``worker_exit`` hands
+    their sales in flight back through ``services`` (bot/gunicorn_conf.py)."""
+
+    def __init__(self, services: Services, handle):
+        self.services = services
+        self._handle = handle
+
+    def __call__(self, environ, start_response):
+        return self._handle(environ, start_response)
 
 
 def _slack_request(environ, start_response, slack_handler, verifier):

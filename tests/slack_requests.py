@@ -242,32 +242,6 @@ def view_submission_payload(
     }
 
 
-def view_closed_payload(
-    *,
-    callback_id: str = "logsale",
-    view_id: str = "V123",
-    private_metadata: str = "",
-    user_id: str = "U123",
-    team_id: str = TEAM_ID,
-    values: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A view_closed payload (sent only when the view had notify_on_close=true)."""
-    payload = view_submission_payload(
-        values=values or {},
-        callback_id=callback_id,
-        view_id=view_id,
-        private_metadata=private_metadata,
-        user_id=user_id,
-        team_id=team_id,
-    )
-    payload["type"] = "view_closed"
-    payload["is_cleared"] = False
-    payload["view"]["notify_on_close"] = True
-    payload.pop("trigger_id")
-    payload.pop("response_urls")
-    return payload
-
-
 def block_actions_payload(
     *,
     action_id: str,
@@ -430,10 +404,6 @@ def email_state(value: str | None) -> dict[str, Any]:
     return {"type": "email_text_input", "value": value}
 
 
-def url_state(value: str | None) -> dict[str, Any]:
-    return {"type": "url_text_input", "value": value}
-
-
 def option(text: str, value: str) -> dict[str, Any]:
     return {"text": _plain(text), "value": value}
 
@@ -452,45 +422,14 @@ def external_select_state(value: str | None, text: str | None = None) -> dict[st
     }
 
 
-def multi_static_select_state(options: list[tuple[str, str]]) -> dict[str, Any]:
-    """``options`` is a list of (text, value)."""
-    return {"type": "multi_static_select", "selected_options": [option(t, v) for t, v in options]}
-
-
-def radio_state(value: str | None, text: str | None = None) -> dict[str, Any]:
-    return {
-        "type": "radio_buttons",
-        "selected_option": option(text or value, value) if value is not None else None,
-    }
-
-
-def checkboxes_state(options: list[tuple[str, str]]) -> dict[str, Any]:
-    return {"type": "checkboxes", "selected_options": [option(t, v) for t, v in options]}
-
-
 def datepicker_state(date: str | None) -> dict[str, Any]:
     """``date`` is ``YYYY-MM-DD`` (no timezone: it is the user's calendar date)."""
     return {"type": "datepicker", "selected_date": date}
 
 
-def timepicker_state(hhmm: str | None, timezone: str | None = None) -> dict[str, Any]:
-    state: dict[str, Any] = {"type": "timepicker", "selected_time": hhmm}
-    if timezone:
-        state["timezone"] = timezone
-    return state
-
-
 def datetimepicker_state(epoch_seconds: int | None) -> dict[str, Any]:
     """datetimepicker: ``selected_date_time`` is an int of UNIX seconds."""
     return {"type": "datetimepicker", "selected_date_time": epoch_seconds}
-
-
-def users_select_state(user_id: str | None) -> dict[str, Any]:
-    return {"type": "users_select", "selected_user": user_id}
-
-
-def conversations_select_state(channel_id: str | None) -> dict[str, Any]:
-    return {"type": "conversations_select", "selected_conversation": channel_id}
 
 
 # --------------------------------------------------------------------------- events and shortcuts

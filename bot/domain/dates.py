@@ -4,7 +4,7 @@ No Slack here: callers pass the user's IANA zone (Slack ``users.info`` ``tz``) a
 Slack locale, and get back an aware UTC datetime or a :class:`SalesDateError` whose
 ``.message`` can be shown to the salesperson as is.
 
-Design choices (also pinned by tests/unit/test_dates*.py and tests/data/typed_dates.csv):
+Design choices (also pinned by tests/unit/domain/test_dates*.py and tests/data/typed_dates.csv):
 
 * dateutil is the parser core; the words and shapes it lacks are rewritten first
   (``_normalise``) or read around it (``_read``): dot times ("3.30pm", "15.30"),
@@ -44,8 +44,6 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as du_parser
-
-from bot.domain.model import LEADSQUARED_DATE_FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +172,8 @@ _DOT_PAIR = re.compile(r"^(\d{1,2})\.(\d{1,2})(am|pm)?$", re.IGNORECASE)  # 3.30
 _TIME_TOKEN = re.compile(r"^\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?(?:am|pm)?|am|pm)$", re.IGNORECASE)
 _DATE_TOKEN = re.compile(r"^(?:\d{1,4}[/.-]\d{1,4}(?:[/.-]\d{1,4})?|\d{4}|\d{8}|\d{4}-\d{2}-\d{2}t.*)$", re.IGNORECASE)
 _RANGE_WORDS = {"and", "or", "till", "until", "between", "&", "-", "–"}
-_MONTH_NAMES = {name.lower() for names in du_parser.parserinfo.MONTHS for name in names}
+# Month names and abbreviations as dateutil reads them ("sept" too): one_line.py uses them as well.
+MONTH_NAMES = frozenset(name.lower() for names in du_parser.parserinfo.MONTHS for name in names)
 
 _UNIT_WORDS = {
     "minute": "minutes", "minutes": "minutes", "min": "minutes", "mins": "minutes",
@@ -236,11 +235,6 @@ def parse_sales_date(text: str, *, tz: str, locale: str | None = None, now: date
         log.exception("Unexpected error reading sales date %r", text)
         shown = text if isinstance(text, str) and _is_printable(text) else "that"
         raise SalesDateError(_unreadable(shown[:MAX_TEXT_LENGTH], month_first)) from exc
-
-
-def to_leadsquared(dt_utc: datetime) -> str:
-    """LeadSquared's SalesDate wire format, in UTC: "2026-11-26 09:30:00"."""
-    return _as_utc(dt_utc).strftime(LEADSQUARED_DATE_FORMAT)
 
 
 def format_for_user(dt_utc: datetime, tz: str) -> str:
@@ -370,7 +364,7 @@ def _require_a_day(text: str, parsed: datetime, today: date, month_first: bool, 
     other_day = today.replace(day=1 if today.day != 1 else 2)
     if _dateutil(text, _midnight(other_day), month_first, zone, shown).day == parsed.day:
         return  # the day was written
-    if any(_DATE_TOKEN.match(token) or token in _MONTH_NAMES for token in text.lower().replace(",", " ").split()):
+    if any(_DATE_TOKEN.match(token) or token in MONTH_NAMES for token in text.lower().replace(",", " ").split()):
         raise SalesDateError(f'"{shown}": which day? Please add it, e.g. "26 Nov 2026 15:00".')
 
 
@@ -564,7 +558,7 @@ def _is_date_token(token: str) -> bool:
     key = token.lower().strip(",.")
     return bool(
         _DATE_TOKEN.match(key)
-        or key in _MONTH_NAMES
+        or key in MONTH_NAMES
         or key in ("today", "yesterday", "tomorrow", "tonight", "ago", "this", "last")
         or key in _PARTS_OF_DAY
         or _PARSERINFO.weekday(key) is not None

@@ -5,10 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 
 STATUSES = ("Open", "Won", "Lost")
-# LeadSquared's wire format for SalesDate: always UTC.
-LEADSQUARED_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+STATUSES_IN_WORDS = ", ".join(STATUSES[:-1]) + " or " + STATUSES[-1]  # "Open, Won or Lost"
+
+
+def canonical_status(text: str) -> str | None:
+    """One of STATUSES, however it was capitalised or padded; None for anything else."""
+    lowered = (text or "").strip().lower()
+    return next((s for s in STATUSES if s.lower() == lowered), None)
 
 
 @dataclass(frozen=True)
@@ -65,20 +71,13 @@ class Sale:
     sales_owner_email: str
     sales_date_utc: datetime  # timezone-aware, UTC
 
-    def leadsquared_body(self, prospect_id: str) -> dict:
-        """Body for POST SalesActivity.svc/Create."""
-        return {
-            "ProspectId": prospect_id,
-            "ProductSku": self.product_sku,
-            "Status": self.status,
-            "Revenue": revenue_number(self.revenue),
-            "SalesOwnerEmail": self.sales_owner_email,
-            "SalesDate": self.sales_date_utc.strftime(LEADSQUARED_DATE_FORMAT),
-        }
 
-
-def revenue_number(revenue: Decimal) -> int | float:
-    """JSON number for a Decimal: whole amounts as int, others as float."""
-    if revenue == revenue.to_integral_value():
-        return int(revenue)
-    return float(revenue)
+# Where a stored sale's delivery stands (the outbox's ``state`` column).
+class SaleState(str, Enum):
+    PENDING = "pending"
+    POSTING = "posting"
+    DONE = "done"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+    RESOLVED = "resolved"  # an operator settled a failed/unknown sale by hand (python -m bot queue resolve)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-from bot.domain.leads import lead_kind
-from bot.domain.model import STATUSES, RawSale
+from bot.domain.dates import MONTH_NAMES
+from bot.domain.lead_text import lead_kind
+from bot.domain.model import RawSale, canonical_status
 from bot.domain.validation import parse_revenue
 
 MAX_TEXT = 500
@@ -24,10 +25,7 @@ DATE_WORDS = {
     "minute", "minutes", "days", "week", "weeks",
     "mon", "monday", "tue", "tues", "tuesday", "wed", "wednesday", "thu", "thur", "thurs", "thursday",
     "fri", "friday", "sat", "saturday", "sun", "sunday",
-    "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
-    "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november",
-    "dec", "december",
-}  # fmt: skip
+} | MONTH_NAMES  # fmt: skip
 DATEISH_RE = re.compile(
     # 3pm, 15:00, 3.30pm, 15h30, 2hrs, 26/11, 26.11.2026, 2026-11-26, +05:30, IST/EST…
     # — but not 2500.50 (an amount).
@@ -37,11 +35,7 @@ DATEISH_RE = re.compile(
     re.IGNORECASE,
 )
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
-MONTH_WORDS = {
-    "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
-    "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november",
-    "dec", "december",
-}  # fmt: skip
+MONTH_WORDS = MONTH_NAMES
 TIME_UNITS = {"min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours", "day", "days", "week", "weeks"}
 YEAR_RE = re.compile(r"^(19|20)\d{2}$")
 MONEY_RE = re.compile(r"^[\d,]+\.\d{1,2}$")  # 12345678.90: an amount, even with 10 digits
@@ -57,8 +51,8 @@ def parse_one_line(text: str, known_skus: set[str] | frozenset[str] = frozenset(
         lowered = bare.lower()
         if not lead and lead_kind(bare) is not None and not _short_number(bare) and not MONEY_RE.match(bare):
             lead = bare
-        elif not status and lowered in {s.lower() for s in STATUSES}:
-            status = next(s for s in STATUSES if s.lower() == lowered)
+        elif not status and canonical_status(lowered):
+            status = canonical_status(lowered)
         elif not sku and lowered in known:
             sku = known[lowered]
         elif not revenue and _amount(bare) and not _year_of_date(tokens, i) and not _count_of_time(tokens, i):

@@ -14,8 +14,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from bot.domain.dates import SalesDateError, parse_sales_date
-from bot.domain.leads import lead_kind
-from bot.domain.model import STATUSES, LeadRef, RawSale, Sale
+from bot.domain.lead_text import lead_kind
+from bot.domain.model import STATUSES_IN_WORDS, LeadRef, RawSale, Sale, canonical_status
 
 MAX_LEAD = 200
 MAX_SKU = 100
@@ -81,9 +81,9 @@ def validate_sale(raw: RawSale, *, tz: str, locale: str | None = None, now: date
     elif problem := _text_problem(sku, MAX_SKU, "The SKU"):
         errors["product_sku"] = problem
 
-    status = next((s for s in STATUSES if s.lower() == raw.status.strip().lower()), None)
+    status = canonical_status(raw.status)
     if status is None:
-        errors["status"] = "Choose Open, Won or Lost."
+        errors["status"] = f"Choose {STATUSES_IN_WORDS}."
 
     revenue = None
     revenue_text = raw.revenue.strip()

@@ -1,4 +1,7 @@
-"""Listeners grouped by Slack feature, as in Slack's bolt-python-starter-template."""
+"""Listeners grouped by Slack feature, as in Slack's bolt-python-starter-template.
+
+Thin: read the request, ack, hand work to services. May import every other bot package.
+"""
 
 from slack_bolt import App
 

@@ -25,7 +25,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.outbox import SaleRecord, SaleState
+from bot.delivery.outbox import SaleRecord, SaleState
+from bot.leadsquared.currency import AccountCurrency
+from bot.slack_limits import MAX_BLOCKS
 from bot.slack_ui import messages
 
 OPEN_MODAL_ACTION = "logsale_open"
@@ -34,7 +36,6 @@ UNDO_ACTION = "logsale_home_undo"
 RETRY_ACTION = "logsale_home_retry"  # admins: put a failed/unknown sale back in the queue
 RESOLVE_ACTION = "logsale_home_resolve"  # admins: settled by hand, stop showing it
 MAX_ATTENTION_ROWS = 20  # 2 blocks each; the whole tab stays well under Slack's 100 blocks
-MAX_BLOCKS = 100
 
 STATE_WORDS = {
     SaleState.PENDING: "queued",
@@ -58,6 +59,7 @@ class HomeData:
     notice: str | None = None  # our own mrkdwn words: the outcome of a button just pressed
     notice_detail: str | None = None  # literal text under the notice (LeadSquared's reason)
     locale: str | None = None  # the user's Slack locale: how the month's revenue is grouped
+    currency: AccountCurrency | None = None  # the account's, for revenue; None: a plain number
 
 
 def state_in_words(record: SaleRecord) -> str:
@@ -67,20 +69,19 @@ def state_in_words(record: SaleRecord) -> str:
     return words
 
 
-def _sale_line(record: SaleRecord) -> PlainTextObject:
+def _sale_line(record: SaleRecord, currency: AccountCurrency | None) -> PlainTextObject:
     """The sale as literal text, worded like /logsale history."""
     return _plain(
-        f"{messages.one_line(messages.sale_date_for_user(record))} · "
-        f"{messages.sale_in_words(record, messages.current_currency())}"
+        f"{messages.one_line(messages.sale_date_for_user(record))} · {messages.sale_in_words(record, currency)}"
     )
 
 
-def _own_sale_block(record: SaleRecord) -> SectionBlock:
+def _own_sale_block(record: SaleRecord, currency: AccountCurrency | None) -> SectionBlock:
     text = f"*{state_in_words(record)}*"
     leadsquared_id = messages.safe_id(record.leadsquared_id)
     if leadsquared_id:
         text += f" · LeadSquared Id `{leadsquared_id}`"
-    fields = [_sale_line(record)]
+    fields = [_sale_line(record, currency)]
     if record.state is SaleState.FAILED and record.last_error:
         fields.append(_plain(messages.one_line(record.last_error)))
     accessory = None
@@ -101,9 +102,9 @@ def _own_sale_block(record: SaleRecord) -> SectionBlock:
     return SectionBlock(block_id=f"sale_{record.id}", text=_mrkdwn(text), fields=fields, accessory=accessory)
 
 
-def _attention_blocks(record: SaleRecord) -> list:
+def _attention_blocks(record: SaleRecord, currency: AccountCurrency | None) -> list:
     what = "outcome unknown" if record.state is SaleState.UNKNOWN else "failed"
-    fields = [_sale_line(record)]
+    fields = [_sale_line(record, currency)]
     if record.last_error:
         fields.append(_plain(messages.one_line(record.last_error)))
     return [
@@ -170,17 +171,13 @@ def build_home_view(data: HomeData) -> dict:
                 f"sale{'s' if data.month_count != 1 else ''} posted"
             ),
             # The currency symbol comes from LeadSquared's settings: literal, like the rest.
-            fields=[
-                _plain(
-                    "Revenue: " + messages.format_revenue(data.month_revenue, data.locale, messages.current_currency())
-                )
-            ],
+            fields=[_plain("Revenue: " + messages.format_revenue(data.month_revenue, data.locale, data.currency))],
         ),
         DividerBlock(),
         HeaderBlock(text="Your last sales"),
     ]
     if data.recent:
-        blocks += [_own_sale_block(record) for record in data.recent]
+        blocks += [_own_sale_block(record, data.currency) for record in data.recent]
     else:
         blocks.append(SectionBlock(block_id="no_sales", text=_mrkdwn("No sales yet. Press *Log a sale* to start.")))
     if data.attention is not None:
@@ -188,7 +185,7 @@ def build_home_view(data: HomeData) -> dict:
         if not data.attention:
             blocks.append(SectionBlock(block_id="attention_none", text=_mrkdwn("Nothing needs attention.")))
         for record in data.attention[:MAX_ATTENTION_ROWS]:
-            blocks += _attention_blocks(record)
+            blocks += _attention_blocks(record, data.currency)
         hidden = data.attention_total - min(len(data.attention), MAX_ATTENTION_ROWS)
         if hidden > 0:
             blocks.append(

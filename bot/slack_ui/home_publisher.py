@@ -11,7 +11,6 @@ Slack's limit.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -21,9 +20,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import metrics
-from bot.domain.home_tabs import HomeTabs
-from bot.domain.model import LEADSQUARED_DATE_FORMAT
-from bot.domain.outbox import Outbox, SaleState
+from bot.delivery.home_tabs import HomeTabs
+from bot.delivery.outbox import Outbox, SaleState, stored_date
+from bot.delivery.workers import WorkerPool
+from bot.leadsquared.currency import AccountCurrency
 from bot.slack_ui.home import HomeData, build_home_view
 from bot.slack_ui.users import UserDirectory
 
@@ -45,6 +45,7 @@ class HomePublisher:
         is_admin: Callable[[str], bool],
         limiter=None,
         min_interval: float = 5.0,
+        currency: Callable[[], AccountCurrency | None] = lambda: None,
     ):
         self.outbox = outbox
         self.tabs = tabs
@@ -53,8 +54,9 @@ class HomePublisher:
         self.is_admin = is_admin
         self.limiter = limiter
         self.min_interval = min_interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.currency = currency  # answers at once (a cache): the Home never waits for it
+        poll = max(0.2, min(1.0, self.min_interval / 2))
+        self._pool = WorkerPool("home-refresh", self._refresh_pass, idle_poll=poll)
 
     # --- what the tab shows ------------------------------------------------------
 
@@ -71,7 +73,7 @@ class HomePublisher:
         tz = _zone(user.tz)
         local = now.astimezone(tz)
         month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
-        logged = self.outbox.logged_since(user_id, month_start.strftime(LEADSQUARED_DATE_FORMAT))
+        logged = self.outbox.logged_since(user_id, stored_date(month_start))
         revenue = sum((_decimal(r.revenue) for r in logged), Decimal(0))
         attention = total = None
         if self.is_admin(user_id):
@@ -87,6 +89,7 @@ class HomePublisher:
             notice=notice,
             notice_detail=notice_detail,
             locale=user.locale,
+            currency=self.currency(),
         )
 
     # --- publishing -----------------------------------------------------------------
@@ -134,24 +137,17 @@ class HomePublisher:
     # --- the refresher thread -------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, daemon=True, name="home-refresh")
-        self._thread.start()
+        self._pool.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._pool.stop(timeout)
 
-    def _run(self) -> None:
-        poll = max(0.2, min(1.0, self.min_interval / 2))
-        while not self._stop.wait(poll):
-            try:
-                self.refresh_due()
-            except Exception as error:  # database away: the requests stay stored, try again
-                log.warning("home refresh pass failed: %s", type(error).__name__)
+    def _refresh_pass(self, _worker_id: str) -> bool:
+        try:
+            self.refresh_due()
+        except Exception as error:  # database away: the requests stay stored, try again
+            log.warning("home refresh pass failed: %s", type(error).__name__)
+        return False  # one pass per poll: refreshes are coalesced, never chased
 
 
 def _zone(name: str | None):

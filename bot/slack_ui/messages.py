@@ -13,8 +13,6 @@ revenue as "₹12,00,000" (the account's currency symbol, grouped the user's Sla
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -29,17 +27,15 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.currency import AccountCurrency
+from bot.delivery.outbox import SaleRecord, SaleState, stored_date_value
 from bot.domain.dates import format_for_user
-from bot.domain.leads import lead_kind
-from bot.domain.model import LEADSQUARED_DATE_FORMAT
-from bot.domain.outbox import SaleRecord, SaleState
-from bot.domain.search import SEPARATOR, typed_choice
+from bot.domain.lead_text import lead_kind
+from bot.leadsquared.currency import AccountCurrency
+from bot.leadsquared.search import SEPARATOR, typed_choice
+from bot.slack_limits import MAX_FIELD_TEXT, MAX_SECTION_TEXT
 
 EDIT_RETRY_ACTION = "logsale_edit_retry"
 UNDO_ACTION = "logsale_undo"
-MAX_SECTION_TEXT = 3000
-MAX_FIELD_TEXT = 2000
 MAX_HISTORY = 40  # one section each; Slack allows 50 blocks in a message
 DEFAULT_LOCALE = "en_US"
 # Slack's locale codes that aren't CLDR's: "es-LA" is Slack's Latin-American Spanish.
@@ -88,25 +84,6 @@ safe_id = _id_text
 
 
 # --- currency -------------------------------------------------------------------------------
-
-_currency_source: Callable[[], AccountCurrency | None] = lambda: None  # noqa: E731
-
-
-def use_currency(source: Callable[[], AccountCurrency | None]) -> None:
-    """Where messages find the account's currency (Services wires its cache here). It must
-    answer at once: messages are built inside acks too (/logsale history)."""
-    global _currency_source
-    _currency_source = source
-
-
-def _currency() -> AccountCurrency | None:
-    try:
-        return _currency_source()
-    except Exception:  # cosmetic: a plain number is fine
-        return None
-
-
-current_currency = _currency
 
 
 # --- revenue --------------------------------------------------------------------------------
@@ -166,9 +143,8 @@ def format_revenue(revenue: str, slack_locale: str | None = None, currency: Acco
 
 
 def sale_date_for_user(record: SaleRecord) -> str:
-    try:
-        when = datetime.strptime(record.sales_date, LEADSQUARED_DATE_FORMAT).replace(tzinfo=timezone.utc)
-    except ValueError:
+    when = stored_date_value(record.sales_date)
+    if when is None:
         return record.sales_date
     return format_for_user(when, record.user_tz)
 
@@ -251,9 +227,8 @@ def _message(text: str, blocks: list) -> dict:
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 
-def posted_message(record: SaleRecord) -> dict:
+def posted_message(record: SaleRecord, currency: AccountCurrency | None = None) -> dict:
     """The channel's announcement of a logged sale."""
-    currency = _currency()
     who = _mention(record.user_id)
     leadsquared_id = _id_text(record.leadsquared_id)
     blocks = [
@@ -269,13 +244,13 @@ def posted_message(record: SaleRecord) -> dict:
     return _message(text, blocks)
 
 
-def failed_message(record: SaleRecord) -> dict:
+def failed_message(record: SaleRecord, currency: AccountCurrency | None = None) -> dict:
     """Only the submitter sees this: what went wrong, in plain words, and a way back."""
     explanation = one_line(record.last_error or "") or "Something went wrong."
     blocks = [
         _markdown(":warning: *Your sale was not logged in LeadSquared.*"),
         SectionBlock(text=_plain(explanation)),
-        _summary(record, _currency()),
+        _summary(record, currency),
     ]
     if record.state is SaleState.FAILED:
         blocks.append(
@@ -294,7 +269,7 @@ def failed_message(record: SaleRecord) -> dict:
     return _message("Your sale was not logged in LeadSquared.", blocks)
 
 
-def delayed_message(record: SaleRecord) -> dict:
+def delayed_message(record: SaleRecord, currency: AccountCurrency | None = None) -> dict:
     reason = one_line(record.last_error or "") or "LeadSquared is not answering right now."
     queued = (
         "Your sale is saved and queued: I'll post it to LeadSquared automatically and announce it "
@@ -303,15 +278,15 @@ def delayed_message(record: SaleRecord) -> dict:
     blocks = [
         _markdown(f":hourglass_flowing_sand: {queued}"),
         SectionBlock(text=_plain(reason)),
-        _summary(record, _currency()),
+        _summary(record, currency),
     ]
     return _message(queued, blocks)
 
 
-def undone_message(record: SaleRecord, by_user_id: str) -> dict:
+def undone_message(record: SaleRecord, by_user_id: str, currency: AccountCurrency | None = None) -> dict:
     blocks = [
         _markdown(f":leftwards_arrow_with_hook: ~Sale logged in LeadSquared~ — undone by {_mention(by_user_id)}."),
-        _summary(record, _currency()),
+        _summary(record, currency),
         ContextBlock(elements=[_plain(f"LeadSquared Id: {one_line(record.leadsquared_id or '')} (cancelled)", 2000)]),
     ]
     return _message("Sale undone", blocks)
@@ -323,11 +298,9 @@ def undo_failed_message(explanation: str) -> dict:
     return _message("I couldn't undo it.", blocks)
 
 
-def undo_note(record: SaleRecord, who: str, user_id: str) -> str:
+def undo_note(record: SaleRecord, who: str, user_id: str, currency: AccountCurrency | None = None) -> str:
     """The note LeadSquared keeps with the cancelled activity (plain text, not Slack)."""
-    return (
-        f"Undone from Slack (/logsale) by {one_line(who)} ({one_line(user_id)}): {sale_in_words(record, _currency())}"
-    )
+    return f"Undone from Slack (/logsale) by {one_line(who)} ({one_line(user_id)}): {sale_in_words(record, currency)}"
 
 
 def text_message(text: str) -> dict:
@@ -353,10 +326,9 @@ def history_line(record: SaleRecord, currency: AccountCurrency | None = None) ->
     return " · ".join(parts)
 
 
-def history_message(records: list[SaleRecord]) -> dict:
+def history_message(records: list[SaleRecord], currency: AccountCurrency | None = None) -> dict:
     if not records:
         return text_message("You haven't logged any sales with /logsale yet.")
-    currency = _currency()
     shown = records[:MAX_HISTORY]
     title = "Your last sale" if len(shown) == 1 else f"Your last {len(shown)} sales"
     blocks = [_markdown(f"*{title}*")] + [SectionBlock(text=_plain(history_line(r, currency))) for r in shown]

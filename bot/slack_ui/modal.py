@@ -23,13 +23,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.model import STATUSES, RawSale
+from bot.domain.model import STATUSES, STATUSES_IN_WORDS, RawSale, canonical_status
 from bot.domain.validation import parse_revenue
+from bot.slack_limits import MAX_METADATA
 from bot.slack_ui import shapes
 
 CALLBACK_ID = "logsale"
 BLOCK_IDS = ("lead", "product_sku", "status", "revenue", "sales_owner", "sales_date")
-MAX_METADATA = 3000
 # Slack caps an option's text at 75 characters; anything longer did not come from Slack.
 MAX_LABEL = 200
 
@@ -101,7 +101,7 @@ def build_logsale_modal(
             label="Status",
             element=StaticSelectElement(
                 action_id="status",
-                placeholder="Open, Won or Lost",
+                placeholder=STATUSES_IN_WORDS,
                 options=[Option(text=s, value=s) for s in STATUSES],
                 initial_option=_status_option(prefill.status),
             ),
@@ -183,7 +183,7 @@ def _product_element(sku: str, label: str | None, search_enabled: bool):
 
 
 def _status_option(status: str) -> Option | None:
-    match = next((s for s in STATUSES if s.lower() == status.strip().lower()), None)
+    match = canonical_status(status)
     return Option(text=match, value=match) if match else None
 
 

@@ -26,10 +26,8 @@ runs on Bolt's listener threads.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import socket
-import threading
 import time
 import urllib.error
 from collections.abc import Callable
@@ -40,7 +38,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
-from bot.domain.outbox import (
+from bot.delivery.outbox import (
     Notification,
     NotificationKind,
     NotificationState,
@@ -48,6 +46,8 @@ from bot.domain.outbox import (
     SaleRecord,
     SaleState,
 )
+from bot.delivery.workers import WorkerPool, process_id
+from bot.leadsquared.currency import AccountCurrency
 from bot.slack_ui import messages
 
 log = logging.getLogger(__name__)
@@ -107,49 +107,24 @@ class SlackNotifier:
         self.horizon_seconds = horizon_seconds
         self.lease_seconds = lease_seconds
         self.timeout = timeout
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._workers: list[threading.Thread] = []
-        self._id = f"{socket.gethostname()}:{os.getpid()}"
+        self._pool = WorkerPool("notify", self.run_once, threads=threads, idle_poll=IDLE_POLL)
+        self._id = process_id()
         # Set by services: the thread a sale was logged from (message shortcut), if any.
         self.thread_of: Callable[[SaleRecord], str | None] | None = None
+        # Set by services: the account's currency for revenue (a cache; answers at once).
+        self.currency: Callable[[], AccountCurrency | None] = lambda: None
 
     # --- lifecycle (the dispatcher starts and stops it with its own threads) ------------
 
     def start(self) -> None:
-        if self._workers:
-            return
-        self._stop.clear()
-        for n in range(self.threads):
-            worker = threading.Thread(
-                target=self._run, args=(f"{self._id}:notify-{n}",), daemon=True, name=f"notify-{n}"
-            )
-            worker.start()
-            self._workers.append(worker)
+        self._pool.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        for worker in self._workers:
-            worker.join(timeout)
-        self._workers.clear()
+        self._pool.stop(timeout)
 
     def wake(self) -> None:
         """A notification was stored in this process: don't wait for the next poll."""
-        self._wake.set()
-
-    def _run(self, worker_id: str) -> None:
-        while not self._stop.is_set():
-            try:
-                worked = self.run_once(worker_id)
-            except Exception:
-                # The database went away, say: the notification stays stored for later.
-                log.exception("notifier loop error; retrying shortly")
-                worked = False
-                self._stop.wait(IDLE_POLL)
-            if not worked:
-                self._wake.wait(IDLE_POLL)
-                self._wake.clear()
+        self._pool.wake()
 
     def run_once(self, worker_id: str | None = None) -> bool:
         """Claim and deliver one due notification. False when nothing was due."""
@@ -219,7 +194,9 @@ class SlackNotifier:
                 thread_ts = self._thread_ts(n, record)
                 if not thread_ts:
                     continue  # not a message-shortcut sale's announcement: the usual routes
-                outcome = self._call("chat_postMessage", channel=record.channel_id, thread_ts=thread_ts, **message)
+                outcome = self._call(
+                    self.client.chat_postMessage, channel=record.channel_id, thread_ts=thread_ts, **message
+                )
             else:
                 outcome = self._try(route, n, record, message)
             if outcome.delivered or outcome.retry:
@@ -242,15 +219,15 @@ class SlackNotifier:
 
     # --- what is said, and where ----------------------------------------------------------
 
-    @staticmethod
-    def _message(n: Notification, record: SaleRecord) -> dict:
+    def _message(self, n: Notification, record: SaleRecord) -> dict:
+        currency = self.currency()
         if n.kind is NotificationKind.POSTED:
-            return messages.posted_message(record)
+            return messages.posted_message(record, currency)
         if n.kind is NotificationKind.FAILED:
-            return messages.failed_message(record)
+            return messages.failed_message(record, currency)
         if n.kind is NotificationKind.DELAYED:
-            return messages.delayed_message(record)
-        return messages.undone_message(record, str(n.extra.get("by") or record.cancelled_by or ""))
+            return messages.delayed_message(record, currency)
+        return messages.undone_message(record, str(n.extra.get("by") or record.cancelled_by or ""), currency)
 
     def _try(self, route: str, n: Notification, record: SaleRecord, message: dict) -> Outcome:
         for_channel = n.kind is NotificationKind.POSTED
@@ -263,12 +240,12 @@ class SlackNotifier:
                 channel, ts = n.extra.get("channel_id"), n.extra.get("message_ts")
                 if not channel or not ts:
                     return _next_route("no message to update")
-                return self._call("chat_update", channel=channel, ts=ts, **message)
+                return self._call(self.client.chat_update, channel=channel, ts=ts, **message)
             if not record.channel_id:
                 return _next_route("no channel")
             if for_channel:
-                return self._call("chat_postMessage", channel=record.channel_id, **message)
-            return self._call("chat_postEphemeral", channel=record.channel_id, user=record.user_id, **message)
+                return self._call(self.client.chat_postMessage, channel=record.channel_id, **message)
+            return self._call(self.client.chat_postEphemeral, channel=record.channel_id, user=record.user_id, **message)
         user_id = str(n.extra.get("by") or "") if n.kind is NotificationKind.UNDONE else record.user_id
         return self._dm(user_id, message)
 
@@ -321,11 +298,12 @@ class SlackNotifier:
             return _next_route("conversations.open gave no channel")
         except Exception as error:
             return _later(f"conversations.open: {_describe(error)}")
-        return self._call("chat_postMessage", channel=channel, **message)
+        return self._call(self.client.chat_postMessage, channel=channel, **message)
 
-    def _call(self, method: str, **kwargs) -> Outcome:
+    def _call(self, call: Callable[..., object], **kwargs) -> Outcome:
+        method = getattr(call, "__name__", "slack")
         try:
-            getattr(self.client, method)(**kwargs)
+            call(**kwargs)
             return DELIVERED
         except SlackApiError as error:
             return _classify_api_error(method, error)

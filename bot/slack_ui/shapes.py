@@ -83,3 +83,11 @@ _MESSAGE_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 
 def message_ts(value: object) -> str | None:
     return value if isinstance(value, str) and _MESSAGE_TS.fullmatch(value) else None
+
+
+def sale_id(action: dict) -> int:
+    """The sale a button names (its ``value``: our own sale id); -1, matching no sale, otherwise."""
+    try:
+        return int(action.get("value", ""))
+    except (TypeError, ValueError):
+        return -1

@@ -17,9 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.domain.errors import ErrorKind, LeadSquaredError, explain
-from bot.domain.leads import LeadNotResolved, resolve_lead
-from bot.domain.leadsquared import (
+from bot.leadsquared.client import (
     FIELD_PRODUCT,
     FIELD_PRODUCT_NAME,
     FIELD_REVENUE,
@@ -34,7 +32,9 @@ from bot.domain.leadsquared import (
     find_matching_activity,
     key_owner_label,
 )
-from bot.domain.search import OwnerCheck, OwnerVerdict, ProductSearch, product_option_label
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError, explain
+from bot.leadsquared.leads import LeadNotResolved, resolve_lead
+from bot.leadsquared.search import OwnerCheck, OwnerVerdict, ProductSearch, product_option_label
 from tests.contract.conftest import LEADSQUARED_DIR, load
 from tests.standins.background_server import BackgroundServer
 

@@ -87,8 +87,8 @@ def test_the_background_worker_refuses_what_the_ack_would_refuse(in_process_bot)
     """Bolt runs lazy listeners even after an errors ack; our worker re-validates instead."""
     import time
 
+    from bot.delivery.outbox import SaleState, Submission
     from bot.domain.model import RawSale
-    from bot.domain.outbox import SaleState, Submission
 
     services = in_process_bot.services
     bad = RawSale(lead=in_process_bot.lead_id, product_sku="SKU", status="Maybe", revenue="-1", sales_owner="x")

@@ -68,7 +68,15 @@ class ServerProcess:
         self.stop(signal.SIGKILL)
 
 
-def start_server(env: dict[str, str], log_path: Path, *, port: int | None = None, timeout: float = 30) -> ServerProcess:
+def start_server(
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    port: int | None = None,
+    timeout: float = 30,
+    command: str | None = None,
+) -> ServerProcess:
+    """Start ``command`` ($PORT substituted; the Procfile's web command when None) and wait for /healthz."""
     port = port or free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEADSQUARED_", "LOGSALE_"))}
     full_env.update(env)
@@ -76,10 +84,10 @@ def start_server(env: dict[str, str], log_path: Path, *, port: int | None = None
     full_env.setdefault("WEB_CONCURRENCY", "1")
     # The Procfile's command, run from this venv (its bin/ first on PATH), like a dyno would.
     full_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full_env.get('PATH', '')}"
-    command = shlex.split(procfile_web_command().replace("$PORT", str(port)))
+    argv = shlex.split((command or procfile_web_command()).replace("$PORT", str(port)))
     log_file = open(log_path, "ab")  # noqa: SIM115 - owned by the child
     process = subprocess.Popen(
-        command,
+        argv,
         cwd=ROOT,
         env=full_env,
         stdout=log_file,

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.domain.outbox import metadata
+from bot.delivery.schema import metadata
 
 
 @pytest.mark.postgres

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from bot.domain.outbox import Outbox, SaleState
+from bot.delivery.outbox import Outbox, SaleState
 from tests.e2e.conftest import USER
 
 CREATE = "SalesActivity.svc/Create"

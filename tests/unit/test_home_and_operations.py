@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.currency import AccountCurrency
-from bot.domain.home_tabs import HomeTabs
+from bot.delivery.home_tabs import HomeTabs
+from bot.delivery.outbox import Outbox, SaleRecord, SaleState
 from bot.domain.model import RawSale
-from bot.domain.outbox import Outbox, SaleRecord, SaleState
+from bot.leadsquared.currency import AccountCurrency
 from bot.listeners.shortcuts.log_sale import plain_text_of_message
 from bot.metrics import token_matches
 from bot.queue_cli import describe
 from bot.slack_ui import messages
 from bot.slack_ui.home import HomeData, build_home_view
-from tests.unit.test_outbox import make_submission
+from tests.unit.delivery.test_outbox import make_submission
 
 
 def record_in(outbox: Outbox, key: str, state: SaleState, *, sub: dict | None = None, **changes) -> SaleRecord:
@@ -209,11 +209,8 @@ def test_a_lead_called_bold_is_not_bold_and_labels_and_currency_read_like_messag
         product_label="SKU-PRO · Pro plan",
     )
     record = sale(1, SaleState.DONE, raw=raw, lead_text="P-1", prospect_id="P-1", revenue="1200000")
-    messages.use_currency(lambda: AccountCurrency("₹", "INR"))
-    try:
-        view = build_home_view(HomeData("November 2026", 1, "1200000", [record], locale="en-IN"))
-    finally:
-        messages.use_currency(lambda: None)
+    rupee = AccountCurrency("₹", "INR")
+    view = build_home_view(HomeData("November 2026", 1, "1200000", [record], locale="en-IN", currency=rupee))
     objects = text_objects(view)
     plain = " | ".join(o["text"] for o in objects if o["type"] == "plain_text")
     mrkdwn = " | ".join(o["text"] for o in objects if o["type"] == "mrkdwn")

@@ -281,7 +281,7 @@ def test_the_comparison_notices_a_table_changed_without_a_revision(engine):
 
 UPGRADER = """
 import json, sys, time
-from bot.domain.outbox import make_engine
+from bot.delivery.outbox import make_engine
 from bot.schema_upgrade import upgrade_database
 url, start_at = sys.argv[1], float(sys.argv[2])
 engine = make_engine(url)

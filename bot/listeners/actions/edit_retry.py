@@ -15,7 +15,7 @@ def make_edit_retry(services: Services):
     def handle_edit_retry(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
         ack()
         user_id = (body.get("user") or {}).get("id", "")
-        record = services.outbox.get(_sale_id(action))
+        record = services.outbox.get(shapes.sale_id(action))
         if record is None or record.user_id != user_id:
             respond(
                 text="That sale isn't one of yours to edit.",
@@ -45,10 +45,3 @@ def make_edit_retry(services: Services):
             respond(text="Slack didn't let me open the form in time. Please click again.", replace_original=False)
 
     return handle_edit_retry
-
-
-def _sale_id(action: dict) -> int:
-    try:
-        return int(action.get("value", ""))
-    except (TypeError, ValueError):
-        return -1

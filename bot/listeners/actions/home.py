@@ -9,13 +9,12 @@ import logging
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.domain.errors import LeadSquaredError, explain
+from bot.delivery.outbox import SaleState
 from bot.domain.model import RawSale
-from bot.domain.outbox import SaleState
-from bot.listeners.actions.edit_retry import _sale_id
+from bot.leadsquared.errors import LeadSquaredError, explain
 from bot.listeners.modal_opening import open_logsale_modal
 from bot.services import Services
-from bot.slack_ui import messages
+from bot.slack_ui import messages, shapes
 from bot.slack_ui.modal import ModalContext
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ def make_edit_retry(services: Services):
     def handle_home_edit_retry(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
         user_id = _user_id(body)
-        record = services.outbox.get(_sale_id(action))
+        record = services.outbox.get(shapes.sale_id(action))
         if record is None or record.user_id != user_id:
             services.background.submit(_tell, services, user_id, "That sale isn't one of yours to edit.")
             return
@@ -79,7 +78,7 @@ def make_edit_retry(services: Services):
 def make_undo(services: Services):
     def handle_home_undo(ack: Ack, body: dict, action: dict) -> None:
         ack()
-        services.background.submit(_undo, services, _user_id(body), _sale_id(action))
+        services.background.submit(_undo, services, _user_id(body), shapes.sale_id(action))
 
     return handle_home_undo
 
@@ -98,7 +97,7 @@ def _undo(services: Services, clicker_id: str, sale_id: int) -> None:
         who = clicker.name or clicker_id
         try:
             services.leadsquared.cancel_sales_activity(
-                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id)
+                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id, services.messages_currency())
             )
         except LeadSquaredError as error:
             _tell(services, clicker_id, ":warning: I couldn't undo it:", explain(error))
@@ -115,7 +114,7 @@ def make_admin_action(services: Services, what: str):
 
     def handle_home_admin_action(ack: Ack, body: dict, action: dict) -> None:
         ack()
-        services.background.submit(_admin_action, services, what, _user_id(body), _sale_id(action))
+        services.background.submit(_admin_action, services, what, _user_id(body), shapes.sale_id(action))
 
     return handle_home_admin_action
 

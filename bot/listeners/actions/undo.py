@@ -12,11 +12,10 @@ import logging
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.domain.errors import LeadSquaredError, explain
-from bot.domain.outbox import SaleState
-from bot.listeners.actions.edit_retry import _sale_id
+from bot.delivery.outbox import SaleState
+from bot.leadsquared.errors import LeadSquaredError, explain
 from bot.services import Services
-from bot.slack_ui import messages
+from bot.slack_ui import messages, shapes
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 def make_undo(services: Services):
     def handle_undo(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        services.background.submit(_undo, services, body, _sale_id(action), client, respond)
+        services.background.submit(_undo, services, body, shapes.sale_id(action), client, respond)
 
     return handle_undo
 
@@ -50,7 +49,7 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
         who = clicker.name or clicker_id
         try:
             services.leadsquared.cancel_sales_activity(
-                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id)
+                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id, services.messages_currency())
             )
         except LeadSquaredError as error:
             respond(response_type="ephemeral", replace_original=False, **messages.undo_failed_message(explain(error)))

@@ -54,7 +54,7 @@ def make_logsale_command(services: Services):
                 log.warning("history unavailable: %s", type(error).__name__)
                 ack(text=HISTORY_UNAVAILABLE)
                 return
-            ack(**messages.history_message(records))
+            ack(**messages.history_message(records, services.messages_currency()))
             return
         ack()
         prefill = parse_one_line(text, services.known_skus()) if text else RawSale()

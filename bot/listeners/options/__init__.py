@@ -1,6 +1,6 @@
 from slack_bolt import App
 
-from bot.domain.search import typed_lead_choice, typed_product_choice
+from bot.leadsquared.search import typed_lead_choice, typed_product_choice
 from bot.listeners.options.search import make_search_options
 from bot.services import Services
 

@@ -1,7 +1,7 @@
 """Search as you type for the modal's lead and product fields (block_suggestion).
 
 Answers within Slack's 3 seconds whatever LeadSquared does: the lookups run on the
-services' lookup pool with a deadline (see bot.domain.search), never on Bolt's pool for
+services' lookup pool with a deadline (see bot.leadsquared.search), never on Bolt's pool for
 longer than that. Leads read "First Last · email · phone" valued by ProspectId; products
 "SKU · Name" valued by SKU; the typed text comes first when it can be used as is.
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from slack_bolt import Ack
 from slack_sdk.models.blocks import Option
 
-from bot.domain.search import Choice
+from bot.leadsquared.search import Choice
 
 log = logging.getLogger(__name__)
 

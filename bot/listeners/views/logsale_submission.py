@@ -14,12 +14,12 @@ from datetime import datetime, timezone
 
 from slack_bolt import Ack
 
-from bot.domain.errors import LeadSquaredError
-from bot.domain.leads import LeadNotResolved
+from bot.delivery.outbox import AlreadySending, MaybeStored, NotStored, Submission, sale_columns
 from bot.domain.model import RawSale
-from bot.domain.outbox import AlreadySending, MaybeStored, NotStored, Submission
-from bot.domain.search import OwnerVerdict, owner_error
 from bot.domain.validation import validate_sale
+from bot.leadsquared.errors import LeadSquaredError
+from bot.leadsquared.leads import LeadNotResolved
+from bot.leadsquared.search import OwnerVerdict, owner_error
 from bot.services import Services
 from bot.slack_ui.modal import ModalContext, read_raw_sale
 from bot.slack_ui.users import ACK_PATH_WAIT
@@ -91,7 +91,7 @@ def make_logsale_submission(services: Services):
         if lead.prospect_id is None:
             # An email or phone: up to two lookups. Bounded as a whole; a late answer still
             # lands in the cache for the dispatcher and the next submission.
-            lookup = services.lookup_pool.submit(services.resolve_lead_cached, lead.text)
+            lookup = services.lookup_pool.submit(services.lead_resolver.resolve, lead.text)
             try:
                 lead = lookup.result(timeout=max(0.0, LOOKUP_BUDGET - (time.monotonic() - started)))
             except LeadNotResolved as error:
@@ -118,14 +118,7 @@ def make_logsale_submission(services: Services):
             user_tz=tz,
             user_locale=locale,
             raw=raw,
-            lead_text=lead.text,
-            prospect_id=lead.prospect_id,
-            lead_label=lead.label,
-            product_sku=sale.product_sku,
-            status=sale.status,
-            revenue=str(sale.revenue),
-            sales_owner_email=sale.sales_owner_email,
-            sales_date=sale.leadsquared_body("")["SalesDate"],
+            **sale_columns(replace(sale, lead=lead)),
             created_at=now,
         )
         try:

@@ -14,10 +14,11 @@ import time
 import pytest
 from slack_sdk import WebClient
 
+from bot.delivery.outbox import NotificationKind, NotificationState, Outbox, SaleState
 from bot.domain.model import RawSale
-from bot.domain.outbox import NotificationKind, NotificationState, Outbox, SaleState, Submission
 from bot.slack_ui import notifier as notifier_module
 from bot.slack_ui.notifier import SlackNotifier
+from tests import factories
 from tests.standins.slack import SlackStandIn
 
 TOKEN = "xoxb-notify-test"
@@ -63,13 +64,11 @@ def sale(
     if response_url == "new":
         response_url = slack.new_response_url(channel_id=channel_id, user_id=USER)
     record, _ = outbox.enqueue(
-        Submission(
-            submission_key=key, team_id="T", user_id=USER, user_name="priya", channel_id=channel_id,
-            response_url=response_url, user_tz="Asia/Kolkata", user_locale="en-IN",
-            raw=RawSale(lead="asha@buyer.in", product_sku="SKU-PRO", status="Won", revenue="12000"),
-            lead_text="asha@buyer.in", prospect_id="P1", lead_label="Asha Rao", product_sku="SKU-PRO",
-            status="Won", revenue="12000", sales_owner_email="priya@acme.in", sales_date="2026-11-26 09:30:00",
-            created_at=created_at or time.time(),
+        factories.submission(
+            key, team_id="T", user_id=USER, channel_id=channel_id, response_url=response_url,
+            raw=RawSale(lead="asha@buyer.in", product_sku="SKU-PRO", status="Won", revenue="12000",
+                        sales_owner="priya@acme.in"),
+            prospect_id="P1", lead_label="Asha Rao", sales_date="2026-11-26 09:30:00", created_at=created_at,
         )
     )  # fmt: skip
     claimed = outbox.claim_next("w", lease_seconds=60)
@@ -97,7 +96,7 @@ def deliver_all(notifier: SlackNotifier, timeout: float = 10.0) -> None:
 def _unfinished(outbox: Outbox) -> bool:
     from sqlalchemy import select
 
-    from bot.domain.outbox import notifications
+    from bot.delivery.outbox import notifications
 
     busy = (NotificationState.PENDING.value, NotificationState.SENDING.value)
     with outbox.engine.connect() as conn:

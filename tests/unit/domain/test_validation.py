@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from bot.domain.model import RawSale
 from bot.domain.validation import MAX_REVENUE, parse_revenue, validate_sale
+from bot.leadsquared.client import sale_body
 
 BLOCK_IDS = {"lead", "product_sku", "status", "revenue", "sales_owner", "sales_date"}
 BODY_KEYS = {"ProspectId", "ProductSku", "Status", "Revenue", "SalesOwnerEmail", "SalesDate"}
@@ -65,7 +66,7 @@ def test_a_valid_sale_has_no_errors_and_normalised_fields():
 
 def test_leadsquared_body_has_exactly_the_six_fields_in_wire_format():
     sale = check(VALID).sale
-    body = sale.leadsquared_body(GUID)
+    body = sale_body(sale, GUID)
     assert set(body) == BODY_KEYS
     assert body == {
         "ProspectId": GUID,
@@ -82,7 +83,7 @@ def test_leadsquared_body_has_exactly_the_six_fields_in_wire_format():
 
 
 def test_a_decimal_revenue_is_a_json_float():
-    body = check(replace(VALID, revenue="1200.50")).sale.leadsquared_body(GUID)
+    body = sale_body(check(replace(VALID, revenue="1200.50")).sale, GUID)
     assert body["Revenue"] == 1200.5
     assert isinstance(body["Revenue"], float)
     assert json.loads(json.dumps(body))["Revenue"] == 1200.5
@@ -90,7 +91,7 @@ def test_a_decimal_revenue_is_a_json_float():
 
 def test_sales_date_is_utc_in_leadsquared_format_whatever_the_users_zone():
     sale = validate_sale(replace(VALID, sales_date="26/11/2026 15:00"), tz="America/New_York", now=NOW).sale
-    body = sale.leadsquared_body(GUID)
+    body = sale_body(sale, GUID)
     assert body["SalesDate"] == "2026-11-26 20:00:00"  # 15:00 EST = 20:00 UTC
     assert DATE_RE.match(body["SalesDate"])
 
@@ -161,7 +162,7 @@ def test_revenue_accepts_plain_amounts(typed, expected):
     assert parse_revenue(typed) == expected
     sale = check(replace(VALID, revenue=typed)).sale
     assert sale.revenue == expected
-    number = sale.leadsquared_body(GUID)["Revenue"]
+    number = sale_body(sale, GUID)["Revenue"]
     assert isinstance(number, (int, float)) and not isinstance(number, bool)
     assert math.isfinite(number) and number >= 0
     assert Decimal(str(number)) == expected
@@ -390,7 +391,7 @@ def test_validate_sale_never_raises_and_only_lets_wire_valid_sales_through(
         return
 
     assert result.errors == {}
-    body = result.sale.leadsquared_body(GUID)
+    body = sale_body(result.sale, GUID)
     assert set(body) == BODY_KEYS
     assert body["Status"] in ("Open", "Won", "Lost")
     revenue_number = body["Revenue"]

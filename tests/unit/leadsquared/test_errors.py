@@ -19,7 +19,7 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
-from bot.domain.errors import (
+from bot.leadsquared.errors import (
     AUTH_TEXT,
     ErrorKind,
     LeadSquaredError,

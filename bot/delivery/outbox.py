@@ -26,17 +26,11 @@ import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 from sqlalchemy import (
-    Boolean,
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     and_,
     create_engine,
     event,
@@ -48,7 +42,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 
-from bot.domain.model import RawSale
+from bot.delivery.schema import metadata, notifications, response_url_uses, sales
+from bot.domain.lead_text import lead_kind
+from bot.domain.model import STATUSES, LeadRef, RawSale, Sale, SaleState  # noqa: F401 - SaleState: part of this API
 
 log = logging.getLogger(__name__)
 
@@ -60,62 +56,6 @@ ACK_DB_TIMEOUT = 0.8
 BACKGROUND_DB_TIMEOUT = 20.0
 # Start-up: several workers creating the schema at once retry until this long has passed.
 SCHEMA_DEADLINE = 15.0  # gunicorn gives a booting worker 30 s
-
-
-class SaleState(str, Enum):
-    PENDING = "pending"
-    POSTING = "posting"
-    DONE = "done"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    CANCELLED = "cancelled"
-    RESOLVED = "resolved"  # an operator settled a failed/unknown sale by hand (python -m bot queue resolve)
-
-
-metadata = MetaData()
-
-sales = Table(
-    "logsale_sales",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    # One row per view_submission: Slack's view id is the same on a resubmit or redelivery.
-    # Text, not VARCHAR(n): whatever Slack or LeadSquared hands us (Enterprise ids, user names,
-    # 300-character lead labels) must never make storing a sale fail (PostgreSQL's DataError).
-    Column("submission_key", Text, nullable=False, unique=True),
-    Column("team_id", Text, nullable=False, default=""),
-    Column("user_id", Text, nullable=False, index=True),
-    Column("user_name", Text, nullable=False, default=""),
-    Column("channel_id", Text),
-    Column("response_url", Text),
-    Column("user_tz", Text, nullable=False, default="UTC"),
-    Column("user_locale", Text),
-    Column("raw", Text, nullable=False),  # RawSale as JSON: what the user typed
-    # The validated sale, kept for history and messages.
-    Column("lead_text", Text, nullable=False, default=""),
-    Column("prospect_id", Text),
-    Column("lead_label", Text),
-    Column("product_sku", Text, nullable=False, default=""),
-    Column("status", Text, nullable=False, default=""),
-    Column("revenue", Text, nullable=False, default=""),
-    Column("sales_owner_email", Text, nullable=False, default=""),
-    Column("sales_date", Text, nullable=False, default=""),  # yyyy-MM-dd HH:mm:ss UTC
-    # Delivery state.
-    Column("state", String(16), nullable=False, index=True),
-    Column("version", Integer, nullable=False, default=0),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", Float, nullable=False, index=True),
-    Column("lease_until", Float),
-    Column("claimed_by", Text),
-    Column("maybe_posted", Boolean, nullable=False, default=False),
-    # Unique: two rows can never claim the same activity (see Dispatcher's adoption).
-    Column("leadsquared_id", Text, unique=True),
-    Column("error_kind", Text),
-    Column("last_error", Text),
-    Column("delay_notified", Boolean, nullable=False, default=False),
-    Column("cancelled_by", Text),
-    Column("created_at", Float, nullable=False),
-    Column("updated_at", Float, nullable=False),
-)
 
 
 class NotificationKind(str, Enum):
@@ -131,44 +71,6 @@ class NotificationState(str, Enum):
     DELIVERED = "delivered"
     SUPERSEDED = "superseded"  # a "queued" notice that the sale's outcome made stale
     EXPIRED = "expired"  # given up: past the horizon, or no route could ever work
-
-
-# Everything the salesperson is told, stored with the sale before it is sent, so a Slack
-# outage delays a confirmation instead of losing it. Rows move like sales rows
-#     pending -> sending -> delivered | superseded | expired     (or back to pending, later)
-# with the same compare-and-set on ``version``, so each is sent by one process.
-notifications = Table(
-    "logsale_notifications",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("sale_id", Integer, nullable=False, index=True),
-    Column("kind", String(16), nullable=False),
-    Column("extra", Text, nullable=False, default="{}"),  # JSON: e.g. who undid, which message
-    Column("response_url", Text),
-    Column("response_url_issued_at", Float),  # when Slack issued it (at the latest)
-    Column("route", String(16), nullable=False),  # the route to try next
-    Column("state", String(16), nullable=False, index=True),
-    Column("version", Integer, nullable=False, default=0),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("failures", Integer, nullable=False, default=0),  # our own errors (not Slack's)
-    Column("next_attempt_at", Float, nullable=False, index=True),
-    Column("lease_until", Float),
-    Column("claimed_by", Text),
-    Column("last_error", Text),
-    Column("delivered_route", String(16)),
-    Column("created_at", Float, nullable=False),
-    Column("updated_at", Float, nullable=False),
-)
-
-# Slack lets a response_url be used 5 times within 30 minutes: uses are counted per URL,
-# across every notification that shares it, in every process.
-response_url_uses = Table(
-    "logsale_response_url_uses",
-    metadata,
-    Column("url_hash", String(64), primary_key=True),  # sha256 of the URL: it is a credential
-    Column("uses", Integer, nullable=False, default=0),
-    Column("updated_at", Float, nullable=False),
-)
 
 
 class DuplicateActivity(Exception):
@@ -193,6 +95,56 @@ class AlreadySending(Exception):
         self.record = record
 
 
+# How a validated sale's UTC date is stored in ``sales_date``: sortable text, "2026-11-26 09:30:00".
+STORED_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def sale_columns(sale: Sale) -> dict:
+    """The validated sale as the outbox's columns; ``sale_from_columns`` reads it back."""
+    return {
+        "lead_text": sale.lead.text,
+        "prospect_id": sale.lead.prospect_id,
+        "lead_label": sale.lead.label,
+        "product_sku": sale.product_sku,
+        "status": sale.status,
+        "revenue": str(sale.revenue),
+        "sales_owner_email": sale.sales_owner_email,
+        "sales_date": stored_date(sale.sales_date_utc),
+    }
+
+
+def sale_from_columns(row: Submission) -> Sale | None:
+    """The validated sale a row holds; None when its columns don't read as one."""
+    when = stored_date_value(row.sales_date)
+    try:
+        revenue = Decimal(row.revenue)
+    except (InvalidOperation, TypeError):
+        return None
+    if when is None or not revenue.is_finite() or revenue < 0 or row.status not in STATUSES:
+        return None
+    if not (row.lead_text and row.product_sku and row.sales_owner_email):
+        return None
+    return Sale(
+        lead=LeadRef(row.lead_text, lead_kind(row.lead_text) or "", row.prospect_id, row.lead_label),
+        product_sku=row.product_sku,
+        status=row.status,
+        revenue=revenue,
+        sales_owner_email=row.sales_owner_email,
+        sales_date_utc=when,
+    )
+
+
+def stored_date(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime(STORED_DATE_FORMAT)
+
+
+def stored_date_value(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, STORED_DATE_FORMAT).replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
 @dataclass(frozen=True)
 class Submission:
     """A validated sale as the ack hands it to the outbox."""
@@ -215,6 +167,11 @@ class Submission:
     sales_owner_email: str
     sales_date: str
     created_at: float
+
+    @property
+    def sale(self) -> Sale | None:
+        """The validated sale, read from the columns (what LeadSquared is sent, and shown)."""
+        return sale_from_columns(self)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.delivery.outbox import SaleRecord, SaleState
 from bot.domain.model import RawSale
-from bot.domain.outbox import SaleRecord, SaleState
 from bot.slack_ui.messages import (
     EDIT_RETRY_ACTION,
     UNDO_ACTION,

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.errors import ErrorKind, LeadSquaredError
-from bot.domain.leads import (
-    PROSPECT_ID_RE,
-    LeadNotResolved,
-    lead_kind,
-    lead_label,
-    phone_forms,
-    resolve_lead,
-)
-from bot.domain.leadsquared import LeadSquaredClient
+from bot.domain.lead_text import PROSPECT_ID_RE, lead_kind, phone_forms
 from bot.domain.model import LeadRef
+from bot.leadsquared.client import LeadSquaredClient
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError
+from bot.leadsquared.leads import LeadNotResolved, lead_label, resolve_lead
 from tests.standins.leadsquared import LeadSquaredStandIn
 
 PID = "3c8c8d02-8374-11e7-ab78-02de49b06427"

@@ -7,34 +7,15 @@ import time
 
 import pytest
 
-from bot.domain.model import RawSale
-from bot.domain.outbox import Outbox, SaleState, Submission
-from bot.domain.rate_limit import SharedRateLimiter
+from bot.delivery.outbox import Outbox, SaleState, Submission
+from bot.delivery.rate_limit import SharedRateLimiter
+from tests import factories
 
 
 def make_submission(key: str = "T1:V1", **overrides) -> Submission:
-    values = dict(
-        submission_key=key,
-        team_id="T1",
-        user_id="U1",
-        user_name="priya",
-        channel_id="C1",
-        response_url="http://127.0.0.1:1/response/x",
-        user_tz="Asia/Kolkata",
-        user_locale="en-IN",
-        raw=RawSale(lead="priya@acme.in", product_sku="SKU-PRO", status="Won", revenue="12000"),
-        lead_text="priya@acme.in",
-        prospect_id=None,
-        lead_label=None,
-        product_sku="SKU-PRO",
-        status="Won",
-        revenue="12000",
-        sales_owner_email="owner@acme.in",
-        sales_date="2026-11-26 09:30:00",
-        created_at=time.time(),
-    )
+    values = dict(response_url="http://127.0.0.1:1/response/x", sales_date="2026-11-26 09:30:00")
     values.update(overrides)
-    return Submission(**values)
+    return factories.submission(key, **values)
 
 
 def test_enqueue_is_idempotent_on_the_submission_key(database_url):
@@ -179,7 +160,7 @@ def test_saturate_pauses_everyone_for_a_window(database_url):
 
 
 def test_lookups_yield_to_waiting_sales(database_url):
-    from bot.domain.rate_limit import SalesFirstLimiter
+    from bot.delivery.rate_limit import SalesFirstLimiter
 
     outbox = Outbox.from_url(database_url)
     limiter = SharedRateLimiter(outbox.engine, 25, 5.0)
@@ -201,7 +182,7 @@ def test_lookups_yield_to_waiting_sales(database_url):
 
 
 def test_an_outcome_and_its_notification_are_stored_together_and_only_by_the_winner(database_url):
-    from bot.domain.outbox import NotificationKind, NotificationState
+    from bot.delivery.outbox import NotificationKind, NotificationState
 
     outbox = Outbox.from_url(database_url)
     record, _ = outbox.enqueue(make_submission())
@@ -217,7 +198,7 @@ def test_an_outcome_and_its_notification_are_stored_together_and_only_by_the_win
 
 
 def test_a_duplicate_activity_stores_no_notification(database_url):
-    from bot.domain.outbox import DuplicateActivity, NotificationKind
+    from bot.delivery.outbox import DuplicateActivity, NotificationKind
 
     outbox = Outbox.from_url(database_url)
     first, _ = outbox.enqueue(make_submission("T1:a"))
@@ -230,7 +211,7 @@ def test_a_duplicate_activity_stores_no_notification(database_url):
 
 
 def test_the_delay_notice_and_the_undo_edit_are_stored_once(database_url):
-    from bot.domain.outbox import NotificationKind
+    from bot.delivery.outbox import NotificationKind
 
     outbox = Outbox.from_url(database_url)
     record, _ = outbox.enqueue(make_submission())
@@ -246,7 +227,7 @@ def test_the_delay_notice_and_the_undo_edit_are_stored_once(database_url):
 
 
 def test_each_notification_is_claimed_by_exactly_one_of_many_concurrent_workers(database_url):
-    from bot.domain.outbox import NotificationKind, NotificationState
+    from bot.delivery.outbox import NotificationKind, NotificationState
 
     outbox = Outbox.from_url(database_url)
     for n in range(20):
@@ -276,7 +257,7 @@ def test_each_notification_is_claimed_by_exactly_one_of_many_concurrent_workers(
 
 
 def test_a_notification_left_sending_by_a_dead_process_is_taken_over_after_its_lease(database_url):
-    from bot.domain.outbox import NotificationKind
+    from bot.delivery.outbox import NotificationKind
 
     outbox = Outbox.from_url(database_url)
     outbox.enqueue(make_submission())

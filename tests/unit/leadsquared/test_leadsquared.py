@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from bot.domain.errors import ErrorKind, LeadSquaredError
-from bot.domain.leadsquared import LeadSquaredClient, base_url_from_host, find_matching_activity
+from bot.leadsquared.client import LeadSquaredClient, base_url_from_host, find_matching_activity
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError
 from tests.standins.leadsquared import FAILURE_MODES, LeadSquaredStandIn
 
 K = ErrorKind
@@ -649,7 +649,7 @@ def test_keys_never_in_urls_or_logs(lsq, client, lead, caplog):
     for secret in SECRETS:
         assert secret not in text
     # one DEBUG line per call: method, path, status, ms — and no query string
-    ours = [r.getMessage() for r in caplog.records if r.name == "bot.domain.leadsquared"]
+    ours = [r.getMessage() for r in caplog.records if r.name == "bot.leadsquared.client"]
     assert "LeadSquared POST /v2/SalesActivity.svc/Create -> 200 in" in ours[0]
     assert any("GET /v2/LeadManagement.svc/Leads.GetByEmailaddress -> 200 in" in m for m in ours)
     assert any("-> ambiguous in" in m for m in ours)

@@ -6,18 +6,11 @@ as they are; the notifier asks it before announcing a sale.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-metadata = MetaData()
-
-sale_threads = Table(
-    "logsale_sale_threads",
-    metadata,
-    Column("submission_key", String(128), primary_key=True),
-    Column("thread_ts", String(32), nullable=False),
-)
+from bot.delivery.schema import metadata, sale_threads
 
 
 class SaleThreads:
@@ -26,9 +19,9 @@ class SaleThreads:
 
     def create_schema(self) -> None:
         try:
-            metadata.create_all(self.engine, checkfirst=True)
+            metadata.create_all(self.engine, tables=[sale_threads], checkfirst=True)
         except Exception:  # several workers creating it at once
-            metadata.create_all(self.engine, checkfirst=True)
+            metadata.create_all(self.engine, tables=[sale_threads], checkfirst=True)
 
     def remember(self, submission_key: str, thread_ts: str) -> None:
         try:

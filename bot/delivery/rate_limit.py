@@ -15,22 +15,15 @@ import random
 import threading
 import time
 
-from sqlalchemy import Column, Integer, String, Table, Text, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot import metrics
-from bot.domain.outbox import ACK_DB_TIMEOUT, ack_connection, ack_engine_for, create_tables, metadata
+from bot.delivery.outbox import ACK_DB_TIMEOUT, ack_connection, ack_engine_for, create_tables
+from bot.delivery.schema import rate_limit_windows
 
 log = logging.getLogger(__name__)
-
-rate_limit_windows = Table(
-    "logsale_rate_limit",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("stamps", Text, nullable=False),  # JSON list of call times, oldest first
-    Column("version", Integer, nullable=False),
-)
 
 
 class SharedRateLimiter:

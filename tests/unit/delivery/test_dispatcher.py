@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from bot.domain import dispatcher as dispatcher_module
-from bot.domain.dispatcher import Dispatcher, backoff_seconds
-from bot.domain.leadsquared import LeadSquaredClient
+from bot.delivery import dispatcher as dispatcher_module
+from bot.delivery.dispatcher import Dispatcher, backoff_seconds
+from bot.delivery.outbox import Outbox, SaleState
+from bot.delivery.rate_limit import SharedRateLimiter
 from bot.domain.model import RawSale
-from bot.domain.outbox import Outbox, SaleState, Submission
-from bot.domain.rate_limit import SharedRateLimiter
-from bot.domain.validation import validate_sale
+from bot.leadsquared.client import LeadSquaredClient, sale_body
 from bot.schema_upgrade import Upgrade, upgrade_database
+from tests import factories
 from tests.e2e.server import free_port
 from tests.standins.leadsquared import LeadSquaredStandIn
 
@@ -59,14 +59,8 @@ def make(lsq_url: str, database_url: str, **kwargs):
 def enqueue(outbox: Outbox, lead: str, *, created_at: float | None = None, key: str = "T:V1", **raw) -> int:
     values = dict(lead=lead, product_sku="SKU-PRO", status="Won", revenue="1500", sales_owner="o@acme.in")
     values.update(raw)
-    record, _ = outbox.enqueue(
-        Submission(
-            submission_key=key, team_id="T", user_id="U1", user_name="", channel_id="C1", response_url=None,
-            user_tz="Asia/Kolkata", user_locale="en-IN", raw=RawSale(**values), lead_text=lead,
-            prospect_id=None, lead_label=None, product_sku="SKU-PRO", status="Won", revenue="1500",
-            sales_owner_email="o@acme.in", sales_date="", created_at=created_at or time.time(),
-        )
-    )  # fmt: skip
+    sub = factories.submission(key, raw=RawSale(**values), created_at=created_at, team_id="T", user_name="")
+    record, _ = outbox.enqueue(sub)
     return record.id
 
 
@@ -212,13 +206,13 @@ def test_an_unexpected_error_that_goes_away_is_retried_and_the_sale_posted_once(
     outbox, dispatcher, _ = make(lsq.url, database_url, internal_retry_seconds=0.01)
     failures = []
 
-    def flaky_validation(*args, **kwargs):
+    def flaky_body(*args, **kwargs):
         if len(failures) < 2:
             failures.append(1)
             raise RuntimeError("a passing fault")
-        return validate_sale(*args, **kwargs)
+        return sale_body(*args, **kwargs)
 
-    monkeypatch.setattr(dispatcher_module, "validate_sale", flaky_validation)
+    monkeypatch.setattr(dispatcher_module, "sale_body", flaky_body)
     sale_id = enqueue(outbox, lead_id)
     assert dispatcher.run_once()
     assert outbox.get(sale_id).state is SaleState.DONE and told(outbox, sale_id) == ["posted"]
@@ -234,7 +228,7 @@ def test_an_unexpected_error_every_time_fails_the_sale_as_internal_after_three_t
         tries.append(1)
         raise KeyError("a bug")
 
-    monkeypatch.setattr(dispatcher_module, "validate_sale", broken)
+    monkeypatch.setattr(dispatcher_module, "sale_body", broken)
     sale_id = enqueue(outbox, lead_id)
     assert dispatcher.run_once()
     record = outbox.get(sale_id)
@@ -292,7 +286,7 @@ def test_an_unexpected_error_during_shutdown_hands_the_sale_on_instead_of_failin
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(dispatcher_module, "validate_sale", broken)
+    monkeypatch.setattr(dispatcher_module, "sale_body", broken)
     sale_id = enqueue(outbox, lead_id)
     dispatcher._stop.set()  # the worker is being stopped (gunicorn's worker_exit)
     started = time.monotonic()

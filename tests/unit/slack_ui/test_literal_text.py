@@ -26,9 +26,9 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.delivery.outbox import SaleState
 from bot.domain.model import RawSale
-from bot.domain.outbox import SaleState
-from bot.slack_ui import messages
+from bot.leadsquared.currency import AccountCurrency
 from bot.slack_ui.messages import (
     delayed_message,
     failed_message,
@@ -37,7 +37,7 @@ from bot.slack_ui.messages import (
     undo_failed_message,
     undone_message,
 )
-from tests.unit.test_slack_ui import USER_ID, make_record
+from tests.unit.slack_ui.test_slack_ui import USER_ID, make_record
 
 OUR_BUTTON_LABELS = {"Undo", "Edit & retry"}
 
@@ -167,14 +167,14 @@ def neutral_record():
     )
 
 
-def every_message(record) -> list[dict]:
+def every_message(record, currency=None) -> list[dict]:
     return [
-        posted_message(record),
-        failed_message(replace(record, state=SaleState.FAILED)),
-        failed_message(replace(record, state=SaleState.UNKNOWN)),
-        delayed_message(replace(record, state=SaleState.PENDING)),
-        history_message([record, replace(record, id=43, state=SaleState.CANCELLED)]),
-        undone_message(replace(record, state=SaleState.CANCELLED), USER_ID),
+        posted_message(record, currency),
+        failed_message(replace(record, state=SaleState.FAILED), currency),
+        failed_message(replace(record, state=SaleState.UNKNOWN), currency),
+        delayed_message(replace(record, state=SaleState.PENDING), currency),
+        history_message([record, replace(record, id=43, state=SaleState.CANCELLED)], currency),
+        undone_message(replace(record, state=SaleState.CANCELLED), USER_ID, currency),
         undo_failed_message(record.last_error or ""),
     ]
 
@@ -225,12 +225,8 @@ def test_no_user_or_leadsquared_text_becomes_markup(
         last_error=error or None,
         user_locale=locale,
     )
-    symbol = currency_symbol
-    messages.use_currency(lambda: messages.AccountCurrency(symbol, "") if symbol else None)
-    try:
-        rendered = [rendered_markup(m) for m in every_message(record)]
-    finally:
-        messages.use_currency(lambda: None)
+    currency = AccountCurrency(currency_symbol, "") if currency_symbol else None
+    rendered = [rendered_markup(m) for m in every_message(record, currency)]
     for got, expected in zip(rendered, EXPECTED, strict=True):
         # Only the bot's own markup, never more (an odd Id or user id only ever removes some).
         assert got <= expected, got - expected

@@ -10,12 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from bot.domain.currency import AccountCurrency, CurrencyCache, currency_from_setting
-from bot.domain.errors import ErrorKind, LeadSquaredError
-from bot.domain.leadsquared import LeadSquaredClient
+from bot.delivery.outbox import SaleState
 from bot.domain.model import RawSale
-from bot.domain.outbox import SaleState
-from bot.slack_ui import messages
+from bot.leadsquared.client import LeadSquaredClient
+from bot.leadsquared.currency import AccountCurrency, CurrencyCache, currency_from_setting
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError
 from bot.slack_ui.messages import (
     format_revenue,
     group_number,
@@ -28,19 +27,12 @@ from bot.slack_ui.messages import (
 )
 from bot.slack_ui.modal import ModalContext, build_logsale_modal, read_raw_sale
 from tests.standins.leadsquared import LeadSquaredStandIn
-from tests.unit.test_slack_ui import make_record
+from tests.unit.slack_ui.test_slack_ui import make_record
 
 PID = "8f6b2a8e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
 LEAD_OPTION_TEXT = "Priya Shah · priya@acme.in · 9876543210"
 PRODUCT_OPTION_TEXT = "SKU-PRO · Pro plan"
 RUPEE = AccountCurrency("₹", "INR")
-
-
-@pytest.fixture(autouse=True)
-def no_currency():
-    messages.use_currency(lambda: None)
-    yield
-    messages.use_currency(lambda: None)
 
 
 def slack_option(text: str, value: str) -> dict:
@@ -144,13 +136,12 @@ def test_a_product_label_for_another_sku_is_not_used():
 
 
 def test_history_undo_edit_and_cancel_note_use_the_same_words():
-    messages.use_currency(lambda: RUPEE)
     record = picked_record()
-    line = history_message([record])["blocks"][1]["text"]["text"]
+    line = history_message([record], RUPEE)["blocks"][1]["text"]["text"]
     assert "Priya Shah (priya@acme.in) · SKU-PRO · Pro plan · Won · ₹12,00,000 · logged" in line
-    undone = str(undone_message(replace(record, state=SaleState.CANCELLED), "U0BOSS"))
+    undone = str(undone_message(replace(record, state=SaleState.CANCELLED), "U0BOSS", RUPEE))
     assert "Lead: Priya Shah (priya@acme.in)" in undone and "Revenue: ₹12,00,000" in undone
-    note = undo_note(record, "boss", "U0BOSS")
+    note = undo_note(record, "boss", "U0BOSS", RUPEE)
     assert note == (
         "Undone from Slack (/logsale) by boss (U0BOSS): "
         "Priya Shah (priya@acme.in) · SKU-PRO · Pro plan · Won · ₹12,00,000"

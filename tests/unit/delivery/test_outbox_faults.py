@@ -18,8 +18,7 @@ import pytest
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from bot.domain.model import RawSale
-from bot.domain.outbox import (
+from bot.delivery.outbox import (
     ACK_DB_TIMEOUT,
     AlreadySending,
     NotStored,
@@ -28,10 +27,11 @@ from bot.domain.outbox import (
     make_engine,
     sales,
 )
-from bot.domain.rate_limit import SalesFirstLimiter, SharedRateLimiter
-from tests.unit.test_outbox import make_submission
+from bot.delivery.rate_limit import SalesFirstLimiter, SharedRateLimiter
+from bot.domain.model import RawSale
+from tests.unit.delivery.test_outbox import make_submission
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 # Slack's 3 s minus what the rest of an ack needs: every ack-path database call ends by then.
 ACK_PATH_LIMIT = 1.5
 
@@ -164,9 +164,9 @@ def test_after_a_read_only_spell_the_pool_recovers_without_a_restart(sqlite_url,
 
 STARTER = """
 import sys
-from bot.domain.outbox import Outbox
-from bot.domain.rate_limit import SharedRateLimiter
-from tests.unit.test_outbox import make_submission
+from bot.delivery.outbox import Outbox
+from bot.delivery.rate_limit import SharedRateLimiter
+from tests.unit.delivery.test_outbox import make_submission
 outbox = Outbox.from_url(sys.argv[1])
 SharedRateLimiter(outbox.engine, 25, 5.0)
 outbox.enqueue(make_submission("T1:" + sys.argv[2]), timeout=10)

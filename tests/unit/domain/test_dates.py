@@ -13,7 +13,8 @@ from dateutil.parser import UnknownTimezoneWarning
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.dates import SalesDateError, format_for_user, parse_sales_date, to_leadsquared
+from bot.domain.dates import SalesDateError, format_for_user, parse_sales_date
+from bot.leadsquared.client import to_leadsquared
 
 UTC = timezone.utc
 # Friday 27 Nov 2026, 10:00 UTC = 15:30 in India, 05:00 in New York (EST).

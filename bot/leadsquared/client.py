@@ -5,7 +5,7 @@ Rules this module keeps:
 * Keys travel ONLY in the ``x-LSQ-AccessKey`` / ``x-LSQ-SecretKey`` headers — never in a URL,
   a log line or an exception.
 * Every call first asks the rate limiter; a refusal raises RATE_LIMITED without sending.
-* Every failure is a :class:`~bot.domain.errors.LeadSquaredError` (see ``errors.py``), raised
+* Every failure is a :class:`~bot.leadsquared.errors.LeadSquaredError` (see ``errors.py``), raised
   outside the ``except`` block so neither ``__cause__`` nor ``__context__`` carries the
   ``requests`` exception (whose text holds the URL).
 * No retries here: Create is not idempotent, so the caller decides (see ``find_matching_activity``).
@@ -18,20 +18,49 @@ import json
 import logging
 import re
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 import requests
 
 from bot import metrics
-from bot.domain.errors import ErrorKind, LeadSquaredError, classify_exception, classify_response
-from bot.domain.hosts import base_url_from_host  # noqa: F401 - part of this module's API
+from bot.domain.model import Sale
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError, classify_exception, classify_response
+from bot.leadsquared.hosts import base_url_from_host  # noqa: F401 - part of this module's API
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/v2/"
+# LeadSquared's SalesDate on the wire: UTC, "2026-11-26 09:30:00". Used only here.
+WIRE_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _KEY_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: safe in an HTTP header
+
+
+def to_leadsquared(dt_utc: datetime) -> str:
+    """LeadSquared's SalesDate wire format, in UTC: "2026-11-26 09:30:00"."""
+    if dt_utc.tzinfo is None:
+        dt_utc = dt_utc.replace(tzinfo=timezone.utc)
+    return dt_utc.astimezone(timezone.utc).strftime(WIRE_DATE_FORMAT)
+
+
+def revenue_number(revenue: Decimal) -> int | float:
+    """JSON number for a Decimal: whole amounts as int, others as float."""
+    if revenue == revenue.to_integral_value():
+        return int(revenue)
+    return float(revenue)
+
+
+def sale_body(sale: Sale, prospect_id: str) -> dict:
+    """Body for POST SalesActivity.svc/Create, from the validated sale."""
+    return {
+        "ProspectId": prospect_id,
+        "ProductSku": sale.product_sku,
+        "Status": sale.status,
+        "Revenue": revenue_number(sale.revenue),
+        "SalesOwnerEmail": sale.sales_owner_email,
+        "SalesDate": to_leadsquared(sale.sales_date_utc),
+    }
 
 
 class RateLimiter(Protocol):

@@ -14,7 +14,7 @@ import pytest
 
 from bot.domain.dates import SalesDateError, format_for_user, parse_sales_date
 
-CORPUS = Path(__file__).parents[1] / "data" / "typed_dates.csv"
+CORPUS = Path(__file__).parents[2] / "data" / "typed_dates.csv"
 
 
 def _rows() -> list[dict[str, str]]:

@@ -1,4 +1,4 @@
-"""bot.domain.search against the stand-in LeadSquared (real HTTP on 127.0.0.1, nothing mocked
+"""bot.leadsquared.search against the stand-in LeadSquared (real HTTP on 127.0.0.1, nothing mocked
 but the clock where expiry is tested)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.domain.leadsquared import LeadSquaredClient
-from bot.domain.search import (
+from bot.leadsquared.client import LeadSquaredClient
+from bot.leadsquared.search import (
     MAX_OPTIONS,
     OPTION_TEXT_MAX,
     OPTION_VALUE_MAX,

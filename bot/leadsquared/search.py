@@ -32,23 +32,21 @@ from enum import Enum
 
 from cachetools import TTLCache
 
-from bot.domain.errors import ErrorKind, LeadSquaredError
-from bot.domain.leads import lead_kind, phone_forms
-from bot.domain.leadsquared import LeadSquaredClient
+from bot.domain.lead_text import lead_kind, phone_forms
+from bot.domain.validation import MAX_SKU  # a longer "SKU" is never offered as typed
+from bot.leadsquared.client import LeadSquaredClient
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError
+from bot.slack_limits import MAX_OPTIONS, OPTION_TEXT_MAX, OPTION_VALUE_MAX
 
 log = logging.getLogger(__name__)
 
 # Slack's limits for an option (external_select answers).
-OPTION_TEXT_MAX = 75
-OPTION_VALUE_MAX = 150
-MAX_OPTIONS = 100
 # Wait this long for LeadSquared, then answer with what finished. Bolt, the network and
 # Slack need the rest: the answer leaves well before 2.5 s, inside Slack's 3.
 SEARCH_DEADLINE = 2.0
 LEAD_MIN_QUERY = 2
 PRODUCT_MIN_QUERY = 1
 PRODUCT_PAGE_SIZE = 25
-MAX_SKU = 100  # the validator's limit; a longer "SKU" is never offered as typed
 SEPARATOR = " · "
 _LEAD_FIELDS = ("ProspectID", "FirstName", "LastName", "EmailAddress", "Phone", "Mobile")
 _PRODUCT_FIELDS = ("ProductSku", "Name")

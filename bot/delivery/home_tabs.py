@@ -13,21 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import Column, Float, MetaData, String, Table, and_, insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-metadata = MetaData()
-
-home_tabs = Table(
-    "logsale_home_tabs",
-    metadata,
-    # Only users who have opened the Home are here: nobody else's tab is worth a publish.
-    Column("user_id", String(32), primary_key=True),
-    Column("opened_at", Float, nullable=False),
-    Column("requested_at", Float, nullable=False),  # last time something on the tab changed
-    Column("published_at", Float, nullable=False),  # last publish (or claim to publish)
-)
+from bot.delivery.schema import home_tabs, metadata
 
 
 class HomeTabs:
@@ -36,9 +26,9 @@ class HomeTabs:
 
     def create_schema(self) -> None:
         try:
-            metadata.create_all(self.engine, checkfirst=True)
+            metadata.create_all(self.engine, tables=[home_tabs], checkfirst=True)
         except Exception:  # several workers creating it at once: the loser sees it exists
-            metadata.create_all(self.engine, checkfirst=True)
+            metadata.create_all(self.engine, tables=[home_tabs], checkfirst=True)
 
     def opened(self, user_id: str, *, now: float | None = None) -> None:
         """The user opened the Home and we publish it right now."""

@@ -24,21 +24,17 @@ for /metrics (bot/metrics.py).
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
-import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Protocol
 
 from bot import metrics
-from bot.domain.errors import ErrorKind, LeadSquaredError, explain, explain_delay
-from bot.domain.leads import LeadNotResolved, resolve_lead
-from bot.domain.leadsquared import LeadSquaredClient, find_matching_activity
-from bot.domain.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState
-from bot.domain.validation import validate_sale
+from bot.delivery.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState
+from bot.delivery.workers import WorkerPool, process_id
+from bot.leadsquared.client import LeadSquaredClient, find_matching_activity, sale_body
+from bot.leadsquared.errors import ErrorKind, LeadSquaredError, explain, explain_delay
+from bot.leadsquared.leads import LeadNotResolved, resolve_lead
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +83,9 @@ class Dispatcher:
         self.retry_horizon_seconds = retry_horizon_seconds
         self.rate_limiter = rate_limiter
         self.internal_retry_seconds = internal_retry_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._workers: list[threading.Thread] = []
-        self._id = f"{socket.gethostname()}:{os.getpid()}"
+        self._pool = WorkerPool("dispatch", self.run_once, threads=threads, idle_poll=IDLE_POLL)
+        self._stop = self._pool.stopping  # an internal retry's pause ends when the pool stops
+        self._id = process_id()
         # Called with the sale after each state change (posted, failed, unknown, back in the
         # queue after an error). Set by services to ask for a refresh of the owner's App Home
         # (coalesced, any process); never allowed to disturb the sale itself.
@@ -99,38 +94,18 @@ class Dispatcher:
     # --- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
-        if self._workers:
+        if self._pool.running:
             return
         self.notifier.start()
-        for n in range(self.threads):
-            worker = threading.Thread(target=self._run, args=(f"{self._id}:{n}",), daemon=True, name=f"dispatch-{n}")
-            worker.start()
-            self._workers.append(worker)
+        self._pool.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        for worker in self._workers:
-            worker.join(timeout)
-        self._workers.clear()
+        self._pool.stop(timeout)
         self.notifier.stop(timeout)
 
     def wake(self) -> None:
         """A new sale was queued in this process: don't wait for the next poll."""
-        self._wake.set()
-
-    def _run(self, worker_id: str) -> None:
-        while not self._stop.is_set():
-            try:
-                worked = self.run_once(worker_id)
-            except Exception:
-                # The database went away, say. Nothing is lost: the row stays in the outbox.
-                log.exception("dispatcher loop error; retrying shortly")
-                worked = False
-                self._stop.wait(IDLE_POLL)
-            if not worked:
-                self._wake.wait(IDLE_POLL)
-                self._wake.clear()
+        self._pool.wake()
 
     # --- one sale ----------------------------------------------------------------
 
@@ -198,16 +173,13 @@ class Dispatcher:
             self._state_changed(record.id)
 
     def _attempt(self, record: SaleRecord, progress: _Progress) -> None:
-        created = datetime.fromtimestamp(record.created_at, timezone.utc)
-        # Validate again with the same validator as the ack, as of the moment it was typed
-        # ("yesterday" means the day before the submission, not before this retry).
-        result = validate_sale(record.raw, tz=record.user_tz, locale=record.user_locale, now=created)
-        if not result.ok:
-            message = " ".join(result.errors.values())
-            self._fail(record, "invalid", f"The sale wasn't sent to LeadSquared: {message}")
+        # The validated sale as stored by the ack: what the messages show is what is sent.
+        sale = record.sale
+        if sale is None:
+            self._fail(
+                record, "invalid", "The sale wasn't sent to LeadSquared: its stored values don't read as a sale."
+            )
             return
-        sale = result.sale
-        assert sale is not None
         sending_create = False
         try:
             prospect_id, label = record.prospect_id, record.lead_label
@@ -216,7 +188,7 @@ class Dispatcher:
                 lead = resolve_lead(sale.lead.text, self.client)
                 prospect_id, label = lead.prospect_id, lead.label
                 record = self._owned(record, prospect_id=prospect_id, lead_label=label)
-            body = sale.leadsquared_body(prospect_id)
+            body = sale_body(sale, prospect_id)
             if record.maybe_posted:
                 # An earlier attempt may have created it: adopt it rather than doubling the sale.
                 record = self._keep(record)

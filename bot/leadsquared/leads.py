@@ -9,17 +9,14 @@ goes to ``RetrieveLeadByPhoneNumber`` as plain digits first and then, if nothing
 
 from __future__ import annotations
 
-import re
+import threading
 
-from bot.domain.leadsquared import LeadSquaredClient
+from cachetools import TTLCache
+
+from bot.domain.lead_text import lead_kind, phone_forms
 from bot.domain.model import LeadRef
+from bot.leadsquared.client import LeadSquaredClient
 
-PROSPECT_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
-PHONE_RE = re.compile(r"^\(?\+?[0-9][0-9\s().-]*$")
-PHONE_MIN_DIGITS = 7
-PHONE_MAX_DIGITS = 15
-NATIONAL_DIGITS = 10
 MAX_LISTED = 5
 
 _COUNT_WORDS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
@@ -31,42 +28,6 @@ class LeadNotResolved(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def lead_kind(text: str) -> str | None:
-    """ "prospect_id", "email", "phone", or None when the text looks like none of them."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    if PROSPECT_ID_RE.match(text):
-        return "prospect_id"
-    if EMAIL_RE.match(text):
-        return "email"
-    if PHONE_RE.match(text) and PHONE_MIN_DIGITS <= len(_digits(text)) <= PHONE_MAX_DIGITS:
-        return "phone"
-    return None
-
-
-def _digits(text: str) -> str:
-    return "".join(c for c in text if c.isdigit())
-
-
-def phone_forms(text: str, default_country_code: str = "91") -> list[str]:
-    """The phone forms to try, in order: digits only, then "+CC-NATIONAL" (when there are >= 10 digits).
-
-    NATIONAL is the last 10 digits; CC is whatever digits come before it (leading zeros of a
-    trunk or "00" international prefix dropped), or ``default_country_code`` when none.
-    """
-    digits = _digits(text)
-    forms = [digits]
-    if len(digits) >= NATIONAL_DIGITS:
-        national = digits[-NATIONAL_DIGITS:]
-        country = digits[:-NATIONAL_DIGITS].lstrip("0") or _digits(default_country_code)
-        if country:
-            plus_form = f"+{country}-{national}"
-            if plus_form not in forms:
-                forms.append(plus_form)
-    return forms
 
 
 def lead_label(record: dict) -> str:
@@ -157,3 +118,25 @@ def resolve_lead(text: str, client: LeadSquaredClient, *, default_country_code: 
         raise _too_many(records, "email" if kind == "email" else "phone", typed)
     record = records[0]
     return LeadRef(text=typed, kind=kind, prospect_id=_prospect_id(record), label=lead_label(record))
+
+
+class LeadResolver:
+    """resolve_lead with its cache (LeadSquared advises caching ProspectIDs), for Slack
+    requests. Run ``resolve`` on a lookup pool and bound the wait: the call may outlast an ack."""
+
+    def __init__(self, client: LeadSquaredClient, *, maxsize: int = 5000, ttl: float = 600):
+        self.client = client
+        self._cache: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._lock = threading.Lock()
+
+    def resolve(self, text: str) -> LeadRef:
+        """Raises LeadNotResolved or LeadSquaredError like resolve_lead (failures aren't cached)."""
+        key = text.strip().lower()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        lead = resolve_lead(text, self.client)
+        with self._lock:
+            self._cache[key] = lead
+        return lead
