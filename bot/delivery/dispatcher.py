@@ -27,11 +27,13 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Protocol
 
 from bot import metrics
 from bot.delivery.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState
 from bot.delivery.workers import WorkerPool, process_id
+from bot.domain.validation import recheck_sale
 from bot.leadsquared.client import LeadSquaredClient, find_matching_activity, sale_body
 from bot.leadsquared.errors import ErrorKind, LeadSquaredError, explain, explain_delay
 from bot.leadsquared.leads import LeadNotResolved, resolve_lead
@@ -179,6 +181,11 @@ class Dispatcher:
             self._fail(
                 record, "invalid", "The sale wasn't sent to LeadSquared: its stored values don't read as a sale."
             )
+            return
+        # The one validator again, as of the moment it was typed: nothing the ack would refuse is sent.
+        problems = recheck_sale(sale, now=datetime.fromtimestamp(record.created_at, timezone.utc))
+        if problems:
+            self._fail(record, "invalid", "The sale wasn't sent to LeadSquared: " + " ".join(problems.values()))
             return
         sending_create = False
         try:

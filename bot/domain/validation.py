@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from bot.domain.dates import SalesDateError, parse_sales_date
@@ -126,3 +126,19 @@ def validate_sale(raw: RawSale, *, tz: str, locale: str | None = None, now: date
         sales_date_utc=sales_date,
     )
     return ValidationResult(sale)
+
+
+def recheck_sale(sale: Sale, *, now: datetime) -> dict[str, str]:
+    """The same validator again, on a sale that was validated once (by the ack) and stored: the
+    background worker sends nothing this validator would refuse. ``now`` is when it was typed.
+    Returns the errors by block_id (empty when it still holds)."""
+    typed_again = RawSale(
+        lead=sale.lead.text,
+        product_sku=sale.product_sku,
+        status=sale.status,
+        revenue=format(sale.revenue, "f"),
+        sales_owner=sale.sales_owner_email,
+        # An ISO instant with its offset reads back as exactly that instant, in any zone.
+        sales_date=sale.sales_date_utc.astimezone(timezone.utc).isoformat(),
+    )
+    return validate_sale(typed_again, tz="UTC", now=now).errors
