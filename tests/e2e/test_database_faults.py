@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.db_faults import sqlite_locked
 from tests.e2e.conftest import Deployment
 from tests.e2e.server import start_server
 from tests.e2e.test_search import suggest
@@ -61,18 +62,6 @@ def sqlite_file(bot: Deployment) -> str:
 def stored_rows(path: str) -> int:
     with contextlib.closing(sqlite3.connect(path)) as conn:
         return conn.execute("SELECT count(*) FROM logsale_sales").fetchone()[0]
-
-
-@contextlib.contextmanager
-def sqlite_locked(path: str):
-    """Another process's connection holds the write lock (a backup, a stuck script)."""
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
 
 
 def revenues_posted(bot: Deployment) -> list[str]:

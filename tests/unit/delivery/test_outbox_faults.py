@@ -29,6 +29,7 @@ from bot.delivery.outbox import (
 )
 from bot.delivery.rate_limit import SalesFirstLimiter, SharedRateLimiter
 from bot.domain.model import RawSale
+from tests.db_faults import sqlite_locked
 from tests.unit.delivery.test_outbox import make_submission
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -43,18 +44,6 @@ def sqlite_path(url: str) -> str:
 def row_count(outbox: Outbox) -> int:
     with outbox.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(sales)).scalar_one()
-
-
-@contextlib.contextmanager
-def sqlite_locked(path: str):
-    """Another connection holds the write lock, as a backup tool or a stuck process would."""
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
 
 
 def typed(revenue: str) -> RawSale:

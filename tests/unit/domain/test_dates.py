@@ -15,31 +15,11 @@ from hypothesis import strategies as st
 
 from bot.domain.dates import SalesDateError, format_for_user, parse_sales_date
 from bot.leadsquared.client import to_leadsquared
+from tests.unit.domain.dates_support import KOLKATA, NOW, UTC, ErrorLog, assert_rejected, parse, utc
 
-UTC = timezone.utc
 # Friday 27 Nov 2026, 10:00 UTC = 15:30 in India, 05:00 in New York (EST).
-NOW = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
-KOLKATA = "Asia/Kolkata"
 NEW_YORK = "America/New_York"
 LONDON = "Europe/London"
-
-
-def parse(text, tz=KOLKATA, locale=None, now=NOW):
-    return parse_sales_date(text, tz=tz, locale=locale, now=now)
-
-
-def utc(*args):
-    return datetime(*args, tzinfo=UTC)
-
-
-def assert_rejected(text, *fragments, **kwargs):
-    with pytest.raises(SalesDateError) as caught:
-        parse(text, **kwargs)
-    message = caught.value.message
-    assert message and message == str(caught.value)
-    for fragment in fragments:
-        assert fragment in message, message
-    return message
 
 
 # --- the user's zone ---------------------------------------------------------------------
@@ -572,21 +552,10 @@ _ZONES = st.one_of(
 _NOWS = st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
 
-class _ErrorLog(logging.Handler):
-    """Collects ERROR records: the catch-all in parse_sales_date logs one on a real bug."""
-
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
-
-
 @settings(max_examples=600, deadline=None)
 @given(text=_TEXT, tz=_ZONES, locale=st.sampled_from([None, "en-US", "en-IN", ""]), now=_NOWS)
 def test_fuzz_returns_aware_utc_or_raises_sales_date_error(text, tz, locale, now):
-    errors = _ErrorLog()
+    errors = ErrorLog()
     logger = logging.getLogger("bot.domain.dates")
     logger.addHandler(errors)
     try:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bot.domain import dates
 from bot.domain.dates import SalesDateError, format_for_user, parse_sales_date
+from tests.unit.domain.dates_support import ErrorLog
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -206,19 +207,10 @@ _TEXTS = st.one_of(
 )
 
 
-class _ErrorLog(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
-
-
 @SETTINGS
 @given(text=_TEXTS, tz=st.one_of(ZONES, st.just("")), locale=st.sampled_from([None, "en-US", "en-IN", "en-GB"]))
 def test_nothing_typed_raises_anything_but_a_sales_date_error(text, tz, locale):
-    errors = _ErrorLog()
+    errors = ErrorLog()
     logger = logging.getLogger("bot.domain.dates")
     logger.addHandler(errors)
     try:

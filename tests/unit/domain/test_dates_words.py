@@ -6,33 +6,9 @@ meant; the comments show the working.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
-from bot.domain.dates import SalesDateError, parse_sales_date
-
-UTC = timezone.utc
-# Friday 27 Nov 2026, 10:00 UTC = 15:30 IST in Kolkata (+05:30).
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-KOLKATA = "Asia/Kolkata"
-
-
-def parse(text, tz=KOLKATA, locale=None, now=NOW):
-    return parse_sales_date(text, tz=tz, locale=locale, now=now)
-
-
-def utc(*args):
-    return datetime(*args, tzinfo=UTC)
-
-
-def assert_rejected(text, *fragments, **kwargs):
-    with pytest.raises(SalesDateError) as caught:
-        parse(text, **kwargs)
-    for fragment in fragments:
-        assert fragment in caught.value.message, caught.value.message
-    return caught.value.message
-
+from tests.unit.domain.dates_support import KOLKATA, UTC, assert_rejected, parse, utc
 
 # --- times written with a dot (India, UK, Europe) ------------------------------------------
 
