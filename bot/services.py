@@ -3,7 +3,6 @@ dispatcher, Slack) and connects them. Listeners get only what they use (``listen
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -54,8 +53,7 @@ class Services:
     currency: CurrencyCache
     home: HomePublisher  # App Home tabs, refreshed when a sale changes state, in any process
     sale_threads: SaleThreads  # threads of message-shortcut sales
-    # What messages show revenue in: answers at once; None (a plain number) until wired.
-    messages_currency: Callable[[], AccountCurrency | None] = lambda: None
+    started: bool = False
 
     @classmethod
     def build(cls, settings: Settings, *, start_dispatcher: bool = True) -> Services:
@@ -129,13 +127,22 @@ class Services:
             sale_threads=sale_threads,
         )
         if start_dispatcher:
-            home.start()
-            dispatcher.start()
-            # Messages and the Home show the account's currency once the cache runs.
-            services.messages_currency = services.currency.current
-            notifier.currency = home.currency = services.currency.current
-            services.currency.refresh_soon()
+            services.start()
         return services
+
+    def start(self) -> None:
+        """This process's background work: the App Home refresh loop, the dispatcher (and its
+        notifier), and the account's currency. Socket Mode calls it once Slack has let it in."""
+        self.home.start()
+        self.dispatcher.start()
+        # Messages and the Home show the account's currency once the cache runs.
+        self.dispatcher.notifier.currency = self.home.currency = self.currency.current
+        self.started = True
+        self.currency.refresh_soon()
+
+    def messages_currency(self) -> AccountCurrency | None:
+        """What messages show revenue in: answers at once; None (a plain number) until started."""
+        return self.currency.current() if self.started else None
 
     def listener_tools(self) -> ListenerTools:
         """What the listeners use (bot/listeners/tools.py), put in Bolt's context by bot/app.py."""
