@@ -56,7 +56,7 @@ def run_socket_mode(settings: Settings) -> int:
     from bot.services import Services
 
     configure_logging(settings.log_level, settings.secrets)
-    # The dispatcher starts only once Slack has let us in: a failed start leaves no threads.
+    # The background work starts only once Slack has let us in: a failed start leaves no threads.
     services = Services.build(settings, start_dispatcher=False)
     handler = SocketModeHandler(build_app(services), settings.slack_app_token)
     try:
@@ -72,7 +72,7 @@ def run_socket_mode(settings: Settings) -> int:
             flush=True,
         )
         return 1
-    services.dispatcher.start()
+    services.start()
     log.info("connected to Slack over Socket Mode")
     threading.Event().wait()
     return 0

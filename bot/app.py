@@ -11,6 +11,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from bot import bolt_fixes
 from bot.access import AccessMiddleware
 from bot.listeners import register_listeners
+from bot.listeners.tools import ProvideTools
 from bot.services import Services
 
 # Bolt runs every listener (and so every ack) on this pool. Its default of 5 threads lets
@@ -40,5 +41,7 @@ def build_app(services: Services) -> App:
     )
     # Before any listener: who may use LogSale is decided here, for every kind of request.
     app.use(AccessMiddleware(services.access, services.background))
-    register_listeners(app, services)
+    # Then every listener finds what it uses in its `context` (bot/listeners/tools.py).
+    app.use(ProvideTools(services.listener_tools()))
+    register_listeners(app)
     return app

@@ -1,18 +1,19 @@
 """Listeners grouped by Slack feature, as in Slack's bolt-python-starter-template.
 
-Thin: read the request, ack, hand work to services. May import every other bot package.
+Thin: read the request, ack, hand the work on. Handlers are top-level functions; what they
+use comes in Bolt's ``context`` (``tools_of(context)``, bot/listeners/tools.py), put there by a
+middleware. May import every other bot package except ``bot.services`` (the composition root).
 """
 
 from slack_bolt import App
 
 from bot.listeners import actions, commands, events, options, shortcuts, views
-from bot.services import Services
 
 
-def register_listeners(app: App, services: Services) -> None:
-    commands.register(app, services)
-    views.register(app, services)
-    actions.register(app, services)
-    options.register(app, services)
-    events.register(app, services)
-    shortcuts.register(app, services)
+def register_listeners(app: App) -> None:
+    commands.register(app)
+    views.register(app)
+    actions.register(app)
+    options.register(app)
+    events.register(app)
+    shortcuts.register(app)

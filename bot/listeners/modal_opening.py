@@ -1,4 +1,5 @@
-"""Opening the /logsale modal: shared by the slash command and Edit & retry."""
+"""Opening the /logsale modal: shared by the slash command, the shortcuts, Edit & retry and
+the App Home's button."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.model import RawSale
-from bot.services import Services
+from bot.leadsquared.lookups import Lookups
 from bot.slack_ui.modal import ModalContext, build_logsale_modal
+from bot.slack_ui.users import UserDirectory
 
 log = logging.getLogger(__name__)
 
 
 def open_logsale_modal(
-    services: Services,
     client: WebClient,
+    users: UserDirectory,
+    lookups: Lookups,
     *,
     trigger_id: str,
     user_id: str,
@@ -26,12 +29,13 @@ def open_logsale_modal(
     lead_label: str | None = None,
 ) -> bool:
     """views.open first (the trigger_id dies 3 s after the click), then fill in what
-    needs users.info — the owner's email, the time zone — with views.update.
+    needs users.info — the owner's email, the time zone — with views.update, then start
+    the submission's lookups early (``lookups.prewarm``).
     Returns False when Slack refused to open it."""
-    user = services.users.cached(user_id)
+    user = users.cached(user_id)
     if user is not None:
         prefill, context = _with_user(prefill, context, user)
-    search = services.search_enabled
+    search = lookups.search_enabled
     try:
         opened = client.views_open(
             trigger_id=trigger_id,
@@ -41,7 +45,7 @@ def open_logsale_modal(
         log.warning("views.open failed: %s", error.response.get("error"))
         return False
     if user is None:
-        user = services.users.get(user_id)
+        user = users.get(user_id)
         if user.email or user.tz:
             prefill, context = _with_user(prefill, context, user)
             view = opened.get("view") or {}
@@ -54,7 +58,7 @@ def open_logsale_modal(
             except SlackApiError as error:
                 # hash_conflict: the user already changed the form; their typing wins.
                 log.info("views.update skipped: %s", error.response.get("error"))
-    services.prewarm(prefill)
+    lookups.prewarm(prefill)
     return True
 
 

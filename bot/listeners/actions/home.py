@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.delivery.outbox import SaleState
 from bot.domain.model import RawSale
 from bot.leadsquared.errors import LeadSquaredError, explain
 from bot.listeners.modal_opening import open_logsale_modal
-from bot.services import Services
+from bot.listeners.tools import ListenerTools, tools_of
 from bot.slack_ui import messages, shapes
+from bot.slack_ui.home_publisher import HomePublisher
 from bot.slack_ui.modal import ModalContext
 
 log = logging.getLogger(__name__)
@@ -24,123 +25,122 @@ def _user_id(body: dict) -> str:
     return (body.get("user") or {}).get("id", "")
 
 
-def _tell(services: Services, user_id: str, notice: str, detail: str | None = None) -> None:
+def _tell(home: HomePublisher, user_id: str, notice: str, detail: str | None = None) -> None:
     """``notice``: our own words (mrkdwn); ``detail``: literal text under it (plain_text)."""
-    services.home.publish(user_id, reason="action", notice=notice, notice_detail=detail)
+    home.publish(user_id, reason="action", notice=notice, notice_detail=detail)
 
 
-def make_open_modal(services: Services):
-    def handle_home_open(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        opened = open_logsale_modal(
-            services,
-            client,
-            trigger_id=body.get("trigger_id", ""),
-            user_id=_user_id(body),
-            prefill=RawSale(),
-            context=ModalContext(),  # from the Home: no channel, confirmed by DM
-        )
-        if not opened:
-            services.background.submit(
-                _tell, services, _user_id(body), ":warning: Slack didn't let me open the form in time. Press it again."
-            )
-
-    return handle_home_open
-
-
-def make_edit_retry(services: Services):
-    def handle_home_edit_retry(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
-        ack()
-        user_id = _user_id(body)
-        record = services.outbox.get(shapes.sale_id(action))
-        if record is None or record.user_id != user_id:
-            services.background.submit(_tell, services, user_id, "That sale isn't one of yours to edit.")
-            return
-        context = ModalContext(
-            channel_id=record.channel_id,
-            response_url=record.response_url,
-            tz=record.user_tz,
-            locale=record.user_locale,
-        )
-        open_logsale_modal(
-            services,
-            client,
-            trigger_id=body.get("trigger_id", ""),
-            user_id=user_id,
-            prefill=record.raw,
-            context=context,
-            lead_label=record.lead_label,
+def handle_home_open(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    tools = tools_of(context)
+    opened = open_logsale_modal(
+        client,
+        tools.users,
+        tools.lookups,
+        trigger_id=body.get("trigger_id", ""),
+        user_id=_user_id(body),
+        prefill=RawSale(),
+        context=ModalContext(),  # from the Home: no channel, confirmed by DM
+    )
+    if not opened:
+        tools.background.submit(
+            _tell, tools.home, _user_id(body), ":warning: Slack didn't let me open the form in time. Press it again."
         )
 
-    return handle_home_edit_retry
+
+def handle_home_edit_retry(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    tools = tools_of(context)
+    user_id = _user_id(body)
+    record = tools.outbox.get(shapes.sale_id(action))
+    if record is None or record.user_id != user_id:
+        tools.background.submit(_tell, tools.home, user_id, "That sale isn't one of yours to edit.")
+        return
+    modal_context = ModalContext(
+        channel_id=record.channel_id,
+        response_url=record.response_url,
+        tz=record.user_tz,
+        locale=record.user_locale,
+    )
+    open_logsale_modal(
+        client,
+        tools.users,
+        tools.lookups,
+        trigger_id=body.get("trigger_id", ""),
+        user_id=user_id,
+        prefill=record.raw,
+        context=modal_context,
+        lead_label=record.lead_label,
+    )
 
 
-def make_undo(services: Services):
-    def handle_home_undo(ack: Ack, body: dict, action: dict) -> None:
-        ack()
-        services.background.submit(_undo, services, _user_id(body), shapes.sale_id(action))
-
-    return handle_home_undo
+def handle_home_undo(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
+    ack()
+    tools = tools_of(context)
+    tools.background.submit(_undo, tools, _user_id(body), shapes.sale_id(action))
 
 
-def _undo(services: Services, clicker_id: str, sale_id: int) -> None:
+def _undo(tools: ListenerTools, clicker_id: str, sale_id: int) -> None:
     # The same rules as Undo on the channel message (bot/listeners/actions/undo.py).
     try:
-        record = services.outbox.get(sale_id)
-        clicker = services.users.get(clicker_id)
-        if record is None or (clicker_id != record.user_id and not services.access.is_admin(clicker)):
-            _tell(services, clicker_id, "Only the person who logged that sale, or a LogSale admin, can undo it.")
+        record = tools.outbox.get(sale_id)
+        clicker = tools.users.get(clicker_id)
+        if record is None or (clicker_id != record.user_id and not tools.access.is_admin(clicker)):
+            _tell(tools.home, clicker_id, "Only the person who logged that sale, or a LogSale admin, can undo it.")
             return
         if record.state is not SaleState.DONE:
-            _tell(services, clicker_id, "That sale isn't in LeadSquared (any more), so there is nothing to undo.")
+            _tell(tools.home, clicker_id, "That sale isn't in LeadSquared (any more), so there is nothing to undo.")
             return
         who = clicker.name or clicker_id
         try:
-            services.leadsquared.cancel_sales_activity(
-                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id, services.messages_currency())
+            tools.leadsquared.cancel_sales_activity(
+                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id, tools.messages_currency())
             )
         except LeadSquaredError as error:
-            _tell(services, clicker_id, ":warning: I couldn't undo it:", explain(error))
+            _tell(tools.home, clicker_id, ":warning: I couldn't undo it:", explain(error))
             return
-        services.outbox.mark_cancelled(record.id, clicker_id)
-        services.home.request_refresh(record.user_id)
-        _tell(services, clicker_id, ":leftwards_arrow_with_hook: Sale undone: it is cancelled in LeadSquared.")
+        tools.outbox.mark_cancelled(record.id, clicker_id)
+        tools.home.request_refresh(record.user_id)
+        _tell(tools.home, clicker_id, ":leftwards_arrow_with_hook: Sale undone: it is cancelled in LeadSquared.")
     except Exception:
         log.exception("home undo of sale %s failed", sale_id)
 
 
-def make_admin_action(services: Services, what: str):
+def handle_home_retry(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
+    ack()
+    tools = tools_of(context)
+    tools.background.submit(_admin_action, tools, "retry", _user_id(body), shapes.sale_id(action))
+
+
+def handle_home_resolve(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
+    ack()
+    tools = tools_of(context)
+    tools.background.submit(_admin_action, tools, "resolve", _user_id(body), shapes.sale_id(action))
+
+
+def _admin_action(tools: ListenerTools, what: str, admin_id: str, sale_id: int) -> None:
     """what: "retry" or "resolve"."""
-
-    def handle_home_admin_action(ack: Ack, body: dict, action: dict) -> None:
-        ack()
-        services.background.submit(_admin_action, services, what, _user_id(body), shapes.sale_id(action))
-
-    return handle_home_admin_action
-
-
-def _admin_action(services: Services, what: str, admin_id: str, sale_id: int) -> None:
     try:
-        if not services.access.is_admin(services.users.get(admin_id)):
-            _tell(services, admin_id, "Only LogSale admins (LOGSALE_ADMINS) can do that.")
+        if not tools.access.is_admin(tools.users.get(admin_id)):
+            _tell(tools.home, admin_id, "Only LogSale admins (LOGSALE_ADMINS) can do that.")
             return
         if what == "retry":
-            record = services.outbox.requeue(sale_id)
+            record = tools.outbox.requeue(sale_id)
             if record is not None:
-                services.dispatcher.wake()
+                tools.dispatcher.wake()
             done = f"Sale {sale_id} is queued again." + (
                 " It may already be in LeadSquared, so it will be looked up before anything is posted."
                 if record is not None and record.maybe_posted
                 else ""
             )
         else:
-            record = services.outbox.mark_resolved(sale_id)
+            record = tools.outbox.mark_resolved(sale_id)
             done = f"Sale {sale_id} is marked resolved."
         if record is None:
-            _tell(services, admin_id, f"Sale {sale_id} no longer needs attention (someone else got to it first).")
+            _tell(tools.home, admin_id, f"Sale {sale_id} no longer needs attention (someone else got to it first).")
             return
         log.info("sale %s: %s by admin %s", sale_id, what, admin_id)
-        services.home.request_refresh(record.user_id)
-        _tell(services, admin_id, done)
+        tools.home.request_refresh(record.user_id)
+        _tell(tools.home, admin_id, done)
     except Exception:
         log.exception("home %s of sale %s failed", what, sale_id)

@@ -9,34 +9,32 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.delivery.outbox import SaleState
 from bot.leadsquared.errors import LeadSquaredError, explain
-from bot.services import Services
+from bot.listeners.tools import ListenerTools, tools_of
 from bot.slack_ui import messages, shapes
 
 log = logging.getLogger(__name__)
 
 
-def make_undo(services: Services):
-    def handle_undo(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        services.background.submit(_undo, services, body, shapes.sale_id(action), client, respond)
-
-    return handle_undo
+def handle_undo(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    ack()
+    tools = tools_of(context)
+    tools.background.submit(_undo, tools, body, shapes.sale_id(action), client, respond)
 
 
-def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respond: Respond) -> None:
+def _undo(tools: ListenerTools, body: dict, sale_id: int, client: WebClient, respond: Respond) -> None:
     try:
         clicker_id = (body.get("user") or {}).get("id", "")
-        record = services.outbox.get(sale_id)
+        record = tools.outbox.get(sale_id)
         if record is None:
             respond(text="I can't find that sale any more.", response_type="ephemeral", replace_original=False)
             return
-        clicker = services.users.get(clicker_id)
-        if clicker_id != record.user_id and not services.access.is_admin(clicker):
+        clicker = tools.users.get(clicker_id)
+        if clicker_id != record.user_id and not tools.access.is_admin(clicker):
             respond(
                 text=f"Only <@{record.user_id}> or a LogSale admin can undo this sale.",
                 response_type="ephemeral",
@@ -48,8 +46,8 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
             return
         who = clicker.name or clicker_id
         try:
-            services.leadsquared.cancel_sales_activity(
-                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id, services.messages_currency())
+            tools.leadsquared.cancel_sales_activity(
+                record.leadsquared_id, note=messages.undo_note(record, who, clicker_id, tools.messages_currency())
             )
         except LeadSquaredError as error:
             respond(response_type="ephemeral", replace_original=False, **messages.undo_failed_message(explain(error)))
@@ -62,13 +60,12 @@ def _undo(services: Services, body: dict, sale_id: int, client: WebClient, respo
             "channel_id": container.get("channel_id") or (body.get("channel") or {}).get("id"),
             "message_ts": container.get("message_ts"),
         }
-        if not services.outbox.mark_cancelled(
+        if not tools.outbox.mark_cancelled(
             record.id, clicker_id, notify_extra=edit, response_url=body.get("response_url")
         ):
             return  # a second click got here first; it updates the message
-        services.dispatcher.notifier.wake()
-        if services.home is not None:
-            services.home.request_refresh(record.user_id)
+        tools.dispatcher.notifier.wake()
+        tools.home.request_refresh(record.user_id)
     except Exception:
         log.exception("undo of sale %s failed", sale_id)
         respond(text="Something went wrong while undoing; please try again.", replace_original=False)

@@ -1,8 +1,7 @@
 from slack_bolt import App
 
-from bot.listeners.commands.logsale import make_logsale_command
-from bot.services import Services
+from bot.listeners.commands.logsale import handle_logsale_command
 
 
-def register(app: App, services: Services) -> None:
-    app.command("/logsale")(make_logsale_command(services))
+def register(app: App) -> None:
+    app.command("/logsale")(handle_logsale_command)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.domain.model import RawSale
 from bot.domain.one_line import parse_one_line
 from bot.listeners.modal_opening import open_logsale_modal
-from bot.services import Services
+from bot.listeners.tools import tools_of
 from bot.slack_ui import messages, shapes
 from bot.slack_ui.modal import ModalContext
 
@@ -36,44 +36,43 @@ log = logging.getLogger(__name__)
 HISTORY_UNAVAILABLE = "I can't read your sales history just now (the database is busy). Please try again in a moment."
 
 
-def make_logsale_command(services: Services):
-    def handle_logsale_command(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
-        user_id = body.get("user_id", "")
-        text = (body.get("text") or "").strip()
-        word = text.lower()
+def handle_logsale_command(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    tools = tools_of(context)
+    user_id = body.get("user_id", "")
+    text = (body.get("text") or "").strip()
+    word = text.lower()
 
-        # Who may use /logsale was decided before this listener ran (bot/access.py).
-        if word in ("help", "?", "-h", "--help"):
-            ack(text=HELP)
+    # Who may use /logsale was decided before this listener ran (bot/access.py).
+    if word in ("help", "?", "-h", "--help"):
+        ack(text=HELP)
+        return
+    if word == "history":
+        try:
+            # Bounded (outbox.ACK_DB_TIMEOUT): this runs inside the command's ack.
+            records = tools.outbox.recent_for_user(user_id, limit=10)
+        except Exception as error:
+            log.warning("history unavailable: %s", type(error).__name__)
+            ack(text=HISTORY_UNAVAILABLE)
             return
-        if word == "history":
-            try:
-                # Bounded (outbox.ACK_DB_TIMEOUT): this runs inside the command's ack.
-                records = services.outbox.recent_for_user(user_id, limit=10)
-            except Exception as error:
-                log.warning("history unavailable: %s", type(error).__name__)
-                ack(text=HISTORY_UNAVAILABLE)
-                return
-            ack(**messages.history_message(records, services.messages_currency()))
-            return
-        ack()
-        prefill = parse_one_line(text, services.known_skus()) if text else RawSale()
-        context = ModalContext(
-            channel_id=shapes.channel_id(body.get("channel_id")),
-            response_url=shapes.response_url(body.get("response_url")),
+        ack(**messages.history_message(records, tools.messages_currency()))
+        return
+    ack()
+    prefill = parse_one_line(text, tools.known_skus.all()) if text else RawSale()
+    modal_context = ModalContext(
+        channel_id=shapes.channel_id(body.get("channel_id")),
+        response_url=shapes.response_url(body.get("response_url")),
+    )
+    opened = open_logsale_modal(
+        client,
+        tools.users,
+        tools.lookups,
+        trigger_id=body.get("trigger_id", ""),
+        user_id=user_id,
+        prefill=prefill,
+        context=modal_context,
+    )
+    if not opened:
+        respond(
+            text="Slack didn't let me open the form in time. Please type /logsale again.",
+            response_type="ephemeral",
         )
-        opened = open_logsale_modal(
-            services,
-            client,
-            trigger_id=body.get("trigger_id", ""),
-            user_id=user_id,
-            prefill=prefill,
-            context=context,
-        )
-        if not opened:
-            respond(
-                text="Slack didn't let me open the form in time. Please type /logsale again.",
-                response_type="ephemeral",
-            )
-
-    return handle_logsale_command

@@ -1,8 +1,7 @@
 from slack_bolt import App
 
-from bot.listeners.events.app_home_opened import make_app_home_opened
-from bot.services import Services
+from bot.listeners.events.app_home_opened import handle_app_home_opened
 
 
-def register(app: App, services: Services) -> None:
-    app.event("app_home_opened")(make_app_home_opened(services))
+def register(app: App) -> None:
+    app.event("app_home_opened")(handle_app_home_opened)

@@ -12,13 +12,14 @@ import html
 import logging
 import re
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 
 from bot.domain.model import RawSale
 from bot.domain.one_line import parse_one_line
 from bot.listeners.modal_opening import open_logsale_modal
-from bot.services import Services
+from bot.listeners.tools import tools_of
 from bot.slack_ui import shapes
 from bot.slack_ui.modal import ModalContext
 
@@ -47,58 +48,54 @@ def plain_text_of_message(text: str) -> str:
     return html.unescape(_LINK_RE.sub(shown, text or ""))
 
 
-def make_global_shortcut(services: Services):
-    def handle_global_shortcut(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        user_id = (body.get("user") or {}).get("id", "")
-        opened = open_logsale_modal(
-            services,
-            client,
-            trigger_id=body.get("trigger_id", ""),
-            user_id=user_id,
-            prefill=RawSale(),
-            context=ModalContext(),  # no conversation: confirmed by DM
-        )
-        if not opened:
-            log.info("global shortcut: Slack didn't open the form for %s", user_id)
+def handle_global_shortcut(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    tools = tools_of(context)
+    user_id = (body.get("user") or {}).get("id", "")
+    opened = open_logsale_modal(
+        client,
+        tools.users,
+        tools.lookups,
+        trigger_id=body.get("trigger_id", ""),
+        user_id=user_id,
+        prefill=RawSale(),
+        context=ModalContext(),  # no conversation: confirmed by DM
+    )
+    if not opened:
+        log.info("global shortcut: Slack didn't open the form for %s", user_id)
 
-    return handle_global_shortcut
 
-
-def make_message_shortcut(services: Services):
-    def handle_message_shortcut(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        user_id = (body.get("user") or {}).get("id", "")
-        message = body.get("message") if isinstance(body.get("message"), dict) else {}
-        text = plain_text_of_message(str(message.get("text") or ""))
-        prefill = parse_one_line(text, services.known_skus()) if text.strip() else RawSale()
-        # A reply inside a thread belongs in that thread; a top-level message starts one.
-        thread_ts = message.get("thread_ts") or message.get("ts") or body.get("message_ts")
-        channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
-        # Read by shape (bot/slack_ui/shapes.py), like every other value Slack hands back.
-        response_url = shapes.response_url(body.get("response_url"))
-        context = ModalContext(
-            channel_id=shapes.channel_id(channel.get("id")),
-            response_url=response_url,
-            thread_ts=shapes.message_ts(thread_ts),
-        )
-        opened = open_logsale_modal(
-            services,
-            client,
-            trigger_id=body.get("trigger_id", ""),
-            user_id=user_id,
-            prefill=prefill,
-            context=context,
-        )
-        if not opened and response_url:
-            try:
-                from slack_sdk.webhook import WebhookClient
-
-                WebhookClient(response_url, timeout=5).send(
-                    text="Slack didn't let me open the form in time. Please use the shortcut again.",
-                    response_type="ephemeral",
-                )
-            except Exception as error:
-                log.info("message shortcut: couldn't say the form failed: %s", type(error).__name__)
-
-    return handle_message_shortcut
+def handle_message_shortcut(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    tools = tools_of(context)
+    user_id = (body.get("user") or {}).get("id", "")
+    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    text = plain_text_of_message(str(message.get("text") or ""))
+    prefill = parse_one_line(text, tools.known_skus.all()) if text.strip() else RawSale()
+    # A reply inside a thread belongs in that thread; a top-level message starts one.
+    thread_ts = message.get("thread_ts") or message.get("ts") or body.get("message_ts")
+    channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+    # Read by shape (bot/slack_ui/shapes.py), like every other value Slack hands back.
+    response_url = shapes.response_url(body.get("response_url"))
+    modal_context = ModalContext(
+        channel_id=shapes.channel_id(channel.get("id")),
+        response_url=response_url,
+        thread_ts=shapes.message_ts(thread_ts),
+    )
+    opened = open_logsale_modal(
+        client,
+        tools.users,
+        tools.lookups,
+        trigger_id=body.get("trigger_id", ""),
+        user_id=user_id,
+        prefill=prefill,
+        context=modal_context,
+    )
+    if not opened and response_url:
+        try:
+            WebhookClient(response_url, timeout=5).send(
+                text="Slack didn't let me open the form in time. Please use the shortcut again.",
+                response_type="ephemeral",
+            )
+        except Exception as error:
+            log.info("message shortcut: couldn't say the form failed: %s", type(error).__name__)

@@ -1,9 +1,8 @@
 from slack_bolt import App
 
-from bot.listeners.views.logsale_submission import make_logsale_submission
-from bot.services import Services
+from bot.listeners.views.logsale_submission import handle_logsale_submission
 from bot.slack_ui.modal import CALLBACK_ID
 
 
-def register(app: App, services: Services) -> None:
-    app.view(CALLBACK_ID)(make_logsale_submission(services))
+def register(app: App) -> None:
+    app.view(CALLBACK_ID)(handle_logsale_submission)

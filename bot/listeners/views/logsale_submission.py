@@ -12,15 +12,16 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 
 from bot.delivery.outbox import AlreadySending, MaybeStored, NotStored, Submission, sale_columns
+from bot.delivery.sale_threads import SaleThreads
 from bot.domain.model import RawSale
 from bot.domain.validation import validate_sale
 from bot.leadsquared.errors import LeadSquaredError
 from bot.leadsquared.leads import LeadNotResolved
 from bot.leadsquared.search import OwnerVerdict, owner_error
-from bot.services import Services
+from bot.listeners.tools import tools_of
 from bot.slack_ui.modal import ModalContext, read_raw_sale
 from bot.slack_ui.users import ACK_PATH_WAIT
 
@@ -55,103 +56,100 @@ ALREADY_SENDING = (
 SAVE_DEADLINE = 2.0
 
 
-def make_logsale_submission(services: Services):
-    def handle_logsale_submission(ack: Ack, body: dict, view: dict) -> None:
-        started = time.monotonic()
-        user = body.get("user") or {}
-        user_id = user.get("id") or ""
-        # An org-wide (Enterprise Grid) install sends "team": null; the workspace is then only
-        # in view.team_id (user.team_id holds the org's E… id there).
-        team_id = (body.get("team") or {}).get("id") or view.get("team_id") or user.get("team_id") or ""
-        context = ModalContext.decode(view.get("private_metadata"))
-        tz, locale = context.tz, context.locale
-        raw = _with_what_was_shown(read_raw_sale(view), view)
-        profile = None
-        if (not tz or not raw.sales_owner.strip()) and user_id:
-            # The modal opened before users.info answered (the cache usually has it by now), or
-            # Slack sent the pre-filled owner back as null. One bounded call serves both.
-            profile = services.users.get(user_id, wait=ACK_PATH_WAIT)
-        if not tz and profile is not None:
-            tz, locale = profile.tz, locale or profile.locale
-        tz = tz or "UTC"
-        if not raw.sales_owner.strip() and profile is not None and profile.email:
-            # Pre-filled from the profile when the form opened: the same email again.
-            raw = replace(raw, sales_owner=profile.email)
-        now = time.time()
-        result = validate_sale(raw, tz=tz, locale=locale, now=datetime.fromtimestamp(now, timezone.utc))
-        if not result.ok:
-            ack(response_action="errors", errors=result.errors)
-            return
-        sale = result.sale
-        # Is the owner an active LeadSquared user? Asked on the lookup pool while the lead is
-        # resolved, so the two waits overlap.
-        owner_check = services.owner_check.start(sale.sales_owner_email)
-        errors: dict[str, str] = {}
-        lead = sale.lead
-        if lead.prospect_id is None:
-            # An email or phone: up to two lookups. Bounded as a whole; a late answer still
-            # lands in the cache for the dispatcher and the next submission.
-            lookup = services.lookup_pool.submit(services.lead_resolver.resolve, lead.text)
-            try:
-                lead = lookup.result(timeout=max(0.0, LOOKUP_BUDGET - (time.monotonic() - started)))
-            except LeadNotResolved as error:
-                errors["lead"] = error.message
-            except (LeadSquaredError, FutureTimeout) as error:
-                # Slow or busy LeadSquared: don't make the salesperson wait; the
-                # dispatcher resolves the lead and reports back if it can't.
-                log.info("lead lookup deferred to the background: %s", getattr(error, "kind", "slow"))
-        # Unknown or inactive -> inline error; slow or unreachable -> accepted unchecked.
-        if owner_check.verdict(LOOKUP_BUDGET - (time.monotonic() - started)) is OwnerVerdict.UNKNOWN:
-            errors["sales_owner"] = owner_error(sale.sales_owner_email)
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-
-        view_key = f"{team_id}:{view.get('id')}"
-        submission = Submission(
-            submission_key=view_key,
-            team_id=team_id,
-            user_id=user_id,
-            user_name=user.get("name") or user.get("username") or "",
-            channel_id=context.channel_id,
-            response_url=context.response_url,
-            user_tz=tz,
-            user_locale=locale,
-            raw=raw,
-            **sale_columns(replace(sale, lead=lead)),
-            created_at=now,
-        )
+def handle_logsale_submission(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+    tools = tools_of(context)
+    started = time.monotonic()
+    user = body.get("user") or {}
+    user_id = user.get("id") or ""
+    # An org-wide (Enterprise Grid) install sends "team": null; the workspace is then only
+    # in view.team_id (user.team_id holds the org's E… id there).
+    team_id = (body.get("team") or {}).get("id") or view.get("team_id") or user.get("team_id") or ""
+    modal_context = ModalContext.decode(view.get("private_metadata"))
+    tz, locale = modal_context.tz, modal_context.locale
+    raw = _with_what_was_shown(read_raw_sale(view), view)
+    profile = None
+    if (not tz or not raw.sales_owner.strip()) and user_id:
+        # The modal opened before users.info answered (the cache usually has it by now), or
+        # Slack sent the pre-filled owner back as null. One bounded call serves both.
+        profile = tools.users.get(user_id, wait=ACK_PATH_WAIT)
+    if not tz and profile is not None:
+        tz, locale = profile.tz, locale or profile.locale
+    tz = tz or "UTC"
+    if not raw.sales_owner.strip() and profile is not None and profile.email:
+        # Pre-filled from the profile when the form opened: the same email again.
+        raw = replace(raw, sales_owner=profile.email)
+    now = time.time()
+    result = validate_sale(raw, tz=tz, locale=locale, now=datetime.fromtimestamp(now, timezone.utc))
+    if not result.ok:
+        ack(response_action="errors", errors=result.errors)
+        return
+    sale = result.sale
+    # Is the owner an active LeadSquared user? Asked on the lookup pool while the lead is
+    # resolved, so the two waits overlap.
+    owner_check = tools.lookups.owner_check.start(sale.sales_owner_email)
+    errors: dict[str, str] = {}
+    lead = sale.lead
+    if lead.prospect_id is None:
+        # An email or phone: up to two lookups. Bounded as a whole; a late answer still
+        # lands in the cache for the dispatcher and the next submission.
+        lookup = tools.lookups.resolve_lead(lead.text)
         try:
-            _record, created = services.outbox.enqueue(
-                submission, timeout=max(0.3, SAVE_DEADLINE - (time.monotonic() - started))
-            )
-        except NotStored as error:
-            log.warning("could not store a submission, nothing stored: %s", error)
-            ack(response_action="errors", errors={"lead": SAVE_FAILED})
-            return
-        except MaybeStored as error:
-            log.warning("could not confirm a submission was stored: %s", error)
-            ack(response_action="errors", errors={"lead": SAVE_UNCERTAIN})
-            return
-        except AlreadySending as error:
-            log.info("resubmission of %s with new content after sale %s was claimed", view_key, error.record.id)
-            ack(response_action="errors", errors={"lead": ALREADY_SENDING})
-            return
-        except Exception:
-            log.exception("could not store a submission")
-            ack(response_action="errors", errors={"lead": SAVE_UNCERTAIN})
-            return
-        ack()
-        if created and context.thread_ts and services.sale_threads is not None:
-            _remember_thread(services, view_key, context.thread_ts)
-        if created and services.home is not None:
-            services.home.request_refresh(user_id)  # the new sale shows on the Home as queued
-        if created:
-            services.dispatcher.wake()
-        else:
-            log.info("duplicate submission %s ignored (already queued)", view_key)
+            lead = lookup.result(timeout=max(0.0, LOOKUP_BUDGET - (time.monotonic() - started)))
+        except LeadNotResolved as error:
+            errors["lead"] = error.message
+        except (LeadSquaredError, FutureTimeout) as error:
+            # Slow or busy LeadSquared: don't make the salesperson wait; the
+            # dispatcher resolves the lead and reports back if it can't.
+            log.info("lead lookup deferred to the background: %s", getattr(error, "kind", "slow"))
+    # Unknown or inactive -> inline error; slow or unreachable -> accepted unchecked.
+    if owner_check.verdict(LOOKUP_BUDGET - (time.monotonic() - started)) is OwnerVerdict.UNKNOWN:
+        errors["sales_owner"] = owner_error(sale.sales_owner_email)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
 
-    return handle_logsale_submission
+    view_key = f"{team_id}:{view.get('id')}"
+    submission = Submission(
+        submission_key=view_key,
+        team_id=team_id,
+        user_id=user_id,
+        user_name=user.get("name") or user.get("username") or "",
+        channel_id=modal_context.channel_id,
+        response_url=modal_context.response_url,
+        user_tz=tz,
+        user_locale=locale,
+        raw=raw,
+        **sale_columns(replace(sale, lead=lead)),
+        created_at=now,
+    )
+    try:
+        _record, created = tools.outbox.enqueue(
+            submission, timeout=max(0.3, SAVE_DEADLINE - (time.monotonic() - started))
+        )
+    except NotStored as error:
+        log.warning("could not store a submission, nothing stored: %s", error)
+        ack(response_action="errors", errors={"lead": SAVE_FAILED})
+        return
+    except MaybeStored as error:
+        log.warning("could not confirm a submission was stored: %s", error)
+        ack(response_action="errors", errors={"lead": SAVE_UNCERTAIN})
+        return
+    except AlreadySending as error:
+        log.info("resubmission of %s with new content after sale %s was claimed", view_key, error.record.id)
+        ack(response_action="errors", errors={"lead": ALREADY_SENDING})
+        return
+    except Exception:
+        log.exception("could not store a submission")
+        ack(response_action="errors", errors={"lead": SAVE_UNCERTAIN})
+        return
+    ack()
+    if created and modal_context.thread_ts:
+        _remember_thread(tools.sale_threads, view_key, modal_context.thread_ts)
+    if created:
+        tools.home.request_refresh(user_id)  # the new sale shows on the Home as queued
+        tools.dispatcher.wake()
+    else:
+        log.info("duplicate submission %s ignored (already queued)", view_key)
 
 
 # Inputs Slack won't let anyone submit empty. One that arrives empty anyway was pre-filled and sent
@@ -174,9 +172,9 @@ def _with_what_was_shown(raw: RawSale, view: dict) -> RawSale:
     return replace(raw, **shown) if shown else raw
 
 
-def _remember_thread(services: Services, submission_key: str, thread_ts: str) -> None:
+def _remember_thread(sale_threads: SaleThreads, submission_key: str, thread_ts: str) -> None:
     # After the ack: the sale is stored either way; at worst it is announced outside the thread.
     try:
-        services.sale_threads.remember(submission_key, thread_ts)
+        sale_threads.remember(submission_key, thread_ts)
     except Exception:
         log.exception("could not store the thread of submission %s", submission_key)

@@ -1,0 +1,71 @@
+"""What the listeners use, handed to them through Bolt's ``context``.
+
+``ProvideTools``, a global middleware (bot/app.py), puts one :class:`ListenerTools` into
+every request's context; a handler takes ``context`` and reads it with :func:`tools_of`.
+Built once per process by the composition root (bot/services.py); listeners never see
+the root itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from slack_bolt import BoltContext
+from slack_bolt.middleware import Middleware
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.access import AccessPolicy
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.outbox import Outbox
+from bot.delivery.sale_threads import SaleThreads
+from bot.leadsquared.client import LeadSquaredClient
+from bot.leadsquared.currency import AccountCurrency
+from bot.leadsquared.known_skus import KnownSkus
+from bot.leadsquared.lookups import Lookups
+from bot.slack_ui.home_publisher import HomePublisher
+from bot.slack_ui.users import UserDirectory
+
+CONTEXT_KEY = "logsale"
+
+
+@dataclass(frozen=True)
+class ListenerTools:
+    outbox: Outbox
+    users: UserDirectory
+    access: AccessPolicy
+    lookups: Lookups  # search, owner check, the lead at submission: on their own pool
+    known_skus: KnownSkus  # for one-line entry
+    leadsquared: LeadSquaredClient  # background: waits for the limiter, long timeouts (Undo)
+    dispatcher: Dispatcher  # woken when a sale or a notification is stored
+    home: HomePublisher
+    sale_threads: SaleThreads  # threads of message-shortcut sales
+    # Short jobs started by a click after its ack (Undo, Home notices); never Bolt's listener pool.
+    background: Executor
+    # What messages show revenue in: answers at once; None means a plain number.
+    messages_currency: Callable[[], AccountCurrency | None]
+
+    # Bolt deep-copies custom context values for lazy listeners; these are shared
+    # process-wide (pools, caches, connections): a lazy listener gets the same ones.
+    def __copy__(self) -> ListenerTools:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> ListenerTools:
+        return self
+
+
+def tools_of(context: BoltContext) -> ListenerTools:
+    return context[CONTEXT_KEY]
+
+
+class ProvideTools(Middleware):
+    """A plain Middleware, like AccessMiddleware: it needs nothing from the payload."""
+
+    def __init__(self, tools: ListenerTools):
+        self.tools = tools
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+        req.context[CONTEXT_KEY] = self.tools
+        return next()
