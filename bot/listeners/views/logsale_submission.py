@@ -141,14 +141,14 @@ def make_logsale_submission(services: Services):
             log.exception("could not store a submission")
             ack(response_action="errors", errors={"lead": SAVE_UNCERTAIN})
             return
+        if created:
+            services.dispatcher.wake()  # posting starts with the first sale stored, not after the burst
         ack()
         if created and context.thread_ts and services.sale_threads is not None:
             _remember_thread(services, view_key, context.thread_ts)
         if created and services.home is not None:
             services.home.request_refresh(user_id)  # the new sale shows on the Home as queued
-        if created:
-            services.dispatcher.wake()
-        else:
+        if not created:
             log.info("duplicate submission %s ignored (already queued)", view_key)
 
     return handle_logsale_submission
