@@ -100,8 +100,8 @@ def patched(monkeypatch):
     monkeypatch.setattr(internals, "parse_body", internals.parse_body)
     monkeypatch.setattr(bolt_request_module, "parse_body", bolt_request_module.parse_body)
     bolt_fixes.apply()
-    assert internals.parse_body is parse_body
-    assert bolt_request_module.parse_body is parse_body
+    assert internals.parse_body is bolt_fixes._bolt_parse_body
+    assert bolt_request_module.parse_body is bolt_fixes._bolt_parse_body
 
 
 @pytest.mark.parametrize("changes", PAYLOAD_SUBSTRING_CASES)
@@ -134,5 +134,20 @@ def test_bolt_request_with_a_charset_in_the_content_type(patched):
 
 def test_apply_is_idempotent(patched):
     bolt_fixes.apply()
-    assert internals.parse_body is parse_body
-    assert bolt_request_module.parse_body is parse_body
+    assert internals.parse_body is bolt_fixes._bolt_parse_body
+    assert bolt_request_module.parse_body is bolt_fixes._bolt_parse_body
+
+
+def test_bolt_reuses_the_shape_check_s_parse_of_the_same_body_once(patched):
+    body = urlencode({"payload": json.dumps(INTERACTIVITY)})
+    checked = bolt_fixes.parse_for_bolt(body, FORM)
+    first = BoltRequest(body=body, headers={"content-type": [FORM]})
+    again = BoltRequest(body=body, headers={"content-type": [FORM]})
+    assert first.body is checked  # not parsed twice
+    assert again.body == INTERACTIVITY and again.body is not checked  # a resent request: its own dict
+
+
+def test_bolt_parses_a_different_body_itself(patched):
+    bolt_fixes.parse_for_bolt(urlencode({"payload": json.dumps(INTERACTIVITY)}), FORM)
+    fields = slash_command()
+    assert BoltRequest(body=urlencode(fields), headers={"content-type": [FORM]}).body == fields
