@@ -61,7 +61,7 @@ def call(app, body: str) -> str:
 def bodies(standins: h.StandIns, kind: str, n: int) -> list[str]:
     user = h.user_id(0)
     if kind == "slash":
-        return [h.slash_body(standins, user) for _ in range(n)]
+        return [h.slash_body(standins, h.user_id(i % 50)) for i in range(n)]
     if kind == "submit":
         return [h.submission_body(standins, user, 30000 + i) for i in range(n)]
     out = []
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bare", action="store_true", help="profile bench/bare_app.py instead (slash only)")
     args = parser.parse_args(argv)
 
-    standins = h.start_standins(users=1, search_leads=2)
+    standins = h.start_standins(users=50, search_leads=2)
     workdir = Path(tempfile.mkdtemp(prefix="logsale-profile-"))
     env = h.server_env(standins, f"sqlite:///{workdir / 'logsale.db'}", 1)
     env["LOG_LEVEL"] = "INFO"
