@@ -113,8 +113,8 @@ QUICK = Sizes(
     openloop_rate=20.0,
     openloop_seconds=1.5,
     openloop_workers=(1,),
-    bursts=2,
-    burst_size=20,
+    bursts=3,
+    burst_size=10,
     startups=1,
 )
 SECTIONS = ("acks", "drain", "cpu", "openloop", "memory", "startup")
@@ -723,7 +723,7 @@ def memory_table(results: Results) -> str:
 def bursts_table(results: Results, sizes: Sizes) -> str:
     rows = []
     for (kind, db), after in results.bursts.items():
-        drift = f"{(after[-1] / after[1] - 1) * 100:+.1f} %" if len(after) >= 2 else "-"
+        drift = f"{(after[-1] / after[1] - 1) * 100:+.1f} %" if len(after) >= 3 else "- (too few bursts)"
         rows.append([kind, db, " → ".join(f"{mb:.0f}" for mb in after), drift])
     headers = [f"app ({sizes.burst_size} sales a burst)", "DB", "RSS after each burst MB (master + worker)",
                "last vs 2nd"]  # fmt: skip
@@ -791,7 +791,7 @@ def targets_table(results: Results, sizes: Sizes) -> str:
         ok = s.p99 < 0.15 and not slow and not s.failed
         add(f"open loop {workers}w: p99 < 150 ms, none over 1 s, none failed", measured, ok)
     for (kind, db), after in results.bursts.items():
-        if kind == "bot" and len(after) >= 2:
+        if kind == "bot" and len(after) >= 3:
             drift = after[-1] / after[1] - 1
             add(f"RSS after burst {len(after)} within 5 % of after the 2nd ({db})", f"{drift * 100:+.1f} %",
                 abs(drift) <= 0.05)  # fmt: skip
