@@ -1,4 +1,5 @@
-"""The memory and start-up baseline: a bare Bolt app with one no-op /logsale, Bolt's defaults.
+"""The CPU, memory and start-up baseline: a bare Bolt app, Bolt's defaults, whose listeners for
+the three requests the bot acks (/logsale, the lead search, the modal's submission) only ack.
 
 gunicorn -c python:bench.gunicorn_conf bench.bare_app:application
 """
@@ -22,6 +23,16 @@ app = App(
 
 @app.command("/logsale")
 def noop(ack):
+    ack()
+
+
+@app.options("lead")
+def no_options(ack):
+    ack(options=[])
+
+
+@app.view("logsale")
+def accept(ack):
     ack()
 
 

@@ -68,13 +68,15 @@ class StandIns:
         self.leadsquared.stop()
 
 
-def start_standins(*, users: int, leadsquared_delay: float = 0.0, search_leads: int = 0) -> StandIns:
-    """Stand-in Slack and LeadSquared on 127.0.0.1; LeadSquared enforces 25 calls per 5 s."""
+def start_standins(
+    *, users: int, leadsquared_delay: float = 0.0, search_leads: int = 0, rate_limit: tuple[int, float] = (25, 5.0)
+) -> StandIns:
+    """Stand-in Slack and LeadSquared on 127.0.0.1; LeadSquared enforces ``rate_limit`` (25 calls per 5 s)."""
     slack = SlackStandIn(bot_token=BOT_TOKEN).start()
     for n in range(users):
         slack.add_user(user_id(n), email=user_email(user_id(n)), tz="Asia/Kolkata", locale="en-IN")
     slack.add_channel(CHANNEL, "sales")
-    lsq = LeadSquaredStandIn(access_key=ACCESS_KEY, secret_key=SECRET_KEY, rate_limit=(25, 5.0)).start()
+    lsq = LeadSquaredStandIn(access_key=ACCESS_KEY, secret_key=SECRET_KEY, rate_limit=rate_limit).start()
     for n in range(users):
         lsq.add_user(user_email(user_id(n)), first_name="Rep", last_name=f"{n:03d}")
     lsq.add_product("SKU-PRO", "Pro plan")
@@ -116,7 +118,9 @@ class Server:
         return self.process.events_url
 
 
-def server_env(standins: StandIns, database_url: str | None, workers: int) -> dict[str, str]:
+def server_env(
+    standins: StandIns, database_url: str | None, workers: int, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -131,15 +135,23 @@ def server_env(standins: StandIns, database_url: str | None, workers: int) -> di
     }
     if database_url:
         env["DATABASE_URL"] = database_url
+    env.update(extra or {})
     return env
 
 
 @contextlib.contextmanager
 def running(
-    kind: str, standins: StandIns, log_dir: Path, *, workers: int = 1, database_url: str | None = None
+    kind: str,
+    standins: StandIns,
+    log_dir: Path,
+    *,
+    workers: int = 1,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """Start a server (``kind`` = bot, naive or bare), time its start-up, stop it afterwards."""
-    env = server_env(standins, database_url, workers)
+    extra = env
+    env = server_env(standins, database_url, workers, extra)
     log_path = log_dir / f"{kind}-{uuid.uuid4().hex[:6]}.log"
     port = free_port()
     command = KINDS[kind]
@@ -276,16 +288,20 @@ def burst(server: Server, bodies: list[str]) -> list[Timed]:
     return at_once(len(bodies), lambda n: send(server, bodies[n]))
 
 
-def suggest(server: Server, user: str, typed: str) -> Timed:
+def suggestion_body(standins: StandIns, user: str, typed: str) -> str:
+    """A keystroke in the modal's lead search (block_suggestion)."""
     payload = sr.block_suggestion_payload(
         action_id="lead",
         block_id="lead",
         value=typed,
         user_id=user,
-        private_metadata=private_metadata(server.standins, user),
+        private_metadata=private_metadata(standins, user),
     )
-    body = sr.form_body_for_payload(payload)
-    return _timed(lambda: sr.post_signed(server.events_url, body, SIGNING_SECRET, timeout=REQUEST_TIMEOUT))
+    return sr.form_body_for_payload(payload)
+
+
+def suggest(server: Server, user: str, typed: str) -> Timed:
+    return send(server, suggestion_body(server.standins, user, typed))
 
 
 def options_found(result: Timed) -> int:
@@ -357,6 +373,15 @@ class Memory:
     processes: int
     rss_mb: float  # sum of VmRSS (shared pages counted once per process)
     pss_mb: float  # sum of Pss (shared pages split between the processes sharing them)
+
+
+def worker_rss_mb(server: Server) -> list[float]:
+    """RSS of each gunicorn worker (not the master), MB."""
+    root = server.process.process.pid
+    pids = gunicorn_pids(root)
+    tree = _children()
+    masters = [p for p in pids if not any(p in tree.get(q, []) for q in pids)]
+    return [_proc_kb(f"/proc/{p}/status", "VmRSS") / 1024 for p in pids if p not in masters]
 
 
 def memory(server: Server) -> Memory:

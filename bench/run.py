@@ -1,32 +1,40 @@
-"""LogSale benchmarks: ack latency, drain against LeadSquared's rate limit, footprint, and a
-naive baseline, all through real gunicorn servers talking to the stand-ins on 127.0.0.1.
+"""LogSale benchmarks, all through real gunicorn servers talking to the stand-ins on 127.0.0.1,
+each number beside a naive Bolt app (bench/naive_app.py) and a bare one (bench/bare_app.py)
+served with the same gunicorn settings.
 
-    python -m bench.run            # the full run (several minutes; needs PostgreSQL for its rows)
-    python -m bench.run --quick    # tiny sizes, under a minute: a smoke run for CI
+    python -m bench.run                    # the full run (about 25 minutes; PostgreSQL for its rows)
+    python -m bench.run --quick            # tiny sizes, well under a minute: a smoke run for CI
+    python -m bench.run --only drain,cpu   # some sections (acks, drain, cpu, openloop, memory, startup)
 
 Prints one Markdown table per section, then the targets, then the machine. Server logs stay in
 the directory named at the end. Nothing is sent anywhere but 127.0.0.1 (and PostgreSQL at
 TEST_POSTGRES_URL, by default 127.0.0.1:5432/test).
 
-1. Ack latency: p50/p99/max of the /logsale ack and the view_submission ack (lead given as a
-   ProspectId, as the lead search select submits it; the sales owner is the salesperson's own
-   email), sequential and with 50 salespeople at once (all type /logsale, take `think` seconds
-   to fill in the form, all press Log sale; three rounds, the first with cold caches), while
-   LeadSquared takes 2 s and 4 s per call; the lead search (block_suggestion) cold and cached.
-   The bot and the naive baseline (bench/naive_app.py) each on one worker, SQLite.
-2. Drain: N submissions at once (from up to 50 salespeople, whose modals were opened before and
-   LeadSquared's window left to empty) against a stand-in enforcing 25 calls per 5 s. Drain
-   time is from the first submission to the moment the stand-in holds N activities; the floor
-   is (N-1) div 25 x 5 s; rejected = stand-in answers with HTTP 429; lost/doubled compare the
-   activities with the submissions (each has its own revenue).
-3. Footprint: summed RSS (and PSS) of the gunicorn master and workers, idle and after the
-   200-sale drain, against a bare Bolt app (bench/bare_app.py) served the same way; start-up
-   is from Popen to the first 200 answer to a signed /logsale (median over every start).
+acks: p50/p99/max of the /logsale and view_submission acks, sequential and with 50 salespeople
+   at once, while LeadSquared takes 2 s and 4 s per call; the lead search cold and cached. The
+   bot and the naive app, one worker, SQLite.
+drain: N submissions at once against a stand-in enforcing 25 calls per 5 s, N = 60 and 200, five
+   runs each, on SQLite with 1 worker and PostgreSQL with 3 (the naive app once). Drain time is
+   from the first submission sent to the moment the stand-in holds N activities; the floor is
+   (N-1) div 25 x 5 s; rejected = the stand-in answered 429; lost/doubled compare activities with
+   submissions (each has its own revenue).
+cpu: server CPU (utime+stime of the gunicorn master and workers, /proc/<pid>/stat) per request,
+   N sequential requests of each kind, after the work they start has settled (the bot's idle
+   background CPU over the same time subtracted); bot, naive and bare, 1 worker.
+openloop: a fixed schedule of R requests/s for D s (the sales floor at quarter end: per sale one
+   /logsale, five keystrokes in the lead search, one submission), sent whatever the answers;
+   latency from the scheduled time; 1 and 3 workers.
+memory: idle RSS of the master and each worker (bot on SQLite and on PostgreSQL, naive, bare);
+   then 10 bursts of 200 sales in a row (the stand-in allows more calls for this section, so it
+   stays short: see the table), RSS after each has drained.
+startup: from Popen to the first 200 answer to a signed /logsale, 1 worker: the bot on a fresh
+   SQLite database (migrations run) and on one already at head, naive and bare.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import statistics
 import sys
@@ -51,10 +59,18 @@ class Sizes:
     searches: int  # distinct lead-search queries (cold), then each again (cached)
     delays: tuple[float, ...]  # LeadSquared's seconds per call during the ack runs
     drains: tuple[int, ...]  # submissions at once
-    workers: tuple[int, ...]
-    databases: tuple[str, ...]
+    drain_runs: int  # runs of each drain
+    drain_setups: tuple[tuple[str, int], ...]  # (database, workers)
     think: float  # seconds between opening the modal and pressing Log sale
     quiet: float  # before a drain: LeadSquared idle this long (its window empty again)
+    cpu_requests: int  # sequential requests of each kind for the CPU section
+    cpu_settle: float  # seconds for the work a request started (Slack calls, posting) to finish
+    openloop_rate: float  # requests per second
+    openloop_seconds: float
+    openloop_workers: tuple[int, ...]
+    bursts: int  # memory section: bursts in a row
+    burst_size: int
+    startups: int  # starts of each kind for the start-up median
 
 
 FULL = Sizes(
@@ -65,26 +81,46 @@ FULL = Sizes(
     naive_rounds=1,
     searches=5,
     delays=(2.0, 4.0),
-    drains=(25, 60, 200),
-    workers=(1, 3),
-    databases=("sqlite", "postgres"),
+    drains=(60, 200),
+    drain_runs=5,
+    drain_setups=(("sqlite", 1), ("postgres", 3)),
     think=6.0,
     quiet=5.5,
+    cpu_requests=100,
+    cpu_settle=2.0,
+    openloop_rate=20.0,
+    openloop_seconds=60.0,
+    openloop_workers=(1, 3),
+    bursts=10,
+    burst_size=200,
+    startups=5,
 )
 QUICK = Sizes(
-    sequential=5,
+    sequential=3,
     naive_sequential=2,
     crowd=5,
     rounds=1,
     naive_rounds=1,
     searches=2,
-    delays=(2.0,),
+    delays=(0.5,),
     drains=(10,),
-    workers=(1,),
-    databases=("sqlite",),
-    think=2.0,
-    quiet=1.0,
+    drain_runs=1,
+    drain_setups=(("sqlite", 1),),
+    think=0.5,
+    quiet=0.5,
+    cpu_requests=5,
+    cpu_settle=0.3,
+    openloop_rate=20.0,
+    openloop_seconds=1.5,
+    openloop_workers=(1,),
+    bursts=3,
+    burst_size=10,
+    startups=1,
 )
+SECTIONS = ("acks", "drain", "cpu", "openloop", "memory", "startup")
+# The memory section's stand-in and bot: a limit high enough that 200 sales drain in about a second.
+BURST_RATE = (1000, 5.0)
+CREATE = "SalesActivity.svc/Create"
 RATE_CALLS, RATE_SECONDS = 25, 5.0
 NOTES = (
     "Client threads and both stand-ins run in this process, on the same cores as the server: "
@@ -92,8 +128,7 @@ NOTES = (
     "Lead search 'found' = answers offering at least one lead; 'cached' repeats the cold queries.",
     "Drain floor for N <= 25 is 0 s, so the 1.1x target has no meaning there; "
     "'other calls' are LeadSquared calls made while acking (the sales-owner check), which share the budget.",
-    "RSS sums count a page shared by master and workers once in every process (as the issue asks); "
-    "PSS divides shared pages between the processes sharing them.",
+    "CPU per request is the server's alone (master and workers); the client and the stand-ins run here.",
 )
 
 
@@ -111,8 +146,12 @@ class Results:
     found: dict = field(default_factory=dict)  # (kind, delay, cold|cached) -> answers with options
     cpu: dict = field(default_factory=dict)  # (kind, delay) -> (server, bench) CPU seconds per /logsale
     drains: list = field(default_factory=list)  # dicts, one per run
-    startups: dict = field(default_factory=dict)  # (kind, workers, db) -> [seconds]
-    memory: dict = field(default_factory=dict)  # (kind, workers, db) -> {"idle": Memory, "after": Memory}
+    startups: dict = field(default_factory=dict)  # (kind, workers, db) -> [seconds], every server started
+    ack_cpu: dict = field(default_factory=dict)  # (kind, request) -> server CPU seconds per request
+    openloop: dict = field(default_factory=dict)  # (kind, workers) -> {request: [Timed]} (latency from schedule)
+    idle: dict = field(default_factory=dict)  # (kind, db) -> (master MB, [worker MB])
+    bursts: dict = field(default_factory=dict)  # (kind, db) -> [RSS MB after each burst]
+    first_ack: dict = field(default_factory=dict)  # (kind, database state) -> [seconds]
     notes: list = field(default_factory=list)
 
 
@@ -216,9 +255,9 @@ def outbox_states(database_url: str) -> dict[str, int]:
 
 
 def drain_once(
-    kind: str, db: str, workers: int, n: int, results: Results, log_dir: Path, *, keep_memory: bool, quiet: float = 0.0
+    kind: str, db: str, workers: int, n: int, results: Results, log_dir: Path, *, run: int = 1, quiet: float = 0.0
 ) -> dict:
-    progress(f"drain: {kind}, {db}, {workers} worker(s), {n} sales")
+    progress(f"drain: {kind}, {db}, {workers} worker(s), {n} sales, run {run}")
     standins = h.start_standins(users=min(n, 50))
     floor = floor_seconds(n)
     deadline_after = floor * 1.5 + 30
@@ -226,8 +265,6 @@ def drain_once(
         with h.database(db, log_dir) as url:
             with h.running(kind, standins, log_dir, workers=workers, database_url=url) as srv:
                 note_startup(results, srv, workers, db)
-                time.sleep(0.5)
-                idle = h.memory(srv)
                 # Each salesperson opened the modal a while ago (the bot looks their owner email
                 # up then); LeadSquared's window has emptied since.
                 salespeople = min(n, 50)
@@ -248,7 +285,6 @@ def drain_once(
                     time.sleep(0.01)
                 time.sleep(1.0)  # anything doubled late shows up here
                 activities = standins.leadsquared.live_activities()
-                after = h.memory(srv)
                 states = outbox_states(url) if kind == "bot" else {}
             per_revenue = Counter(round(float(a.get("Revenue", -1))) for a in activities.values())
             calls = list(standins.leadsquared.calls)
@@ -257,6 +293,7 @@ def drain_once(
                 "db": db if kind == "bot" else "-",
                 "workers": workers,
                 "n": n,
+                "run": run,
                 "floor": floor,
                 "drain": None if done_at is None else done_at - first,
                 "rejected": sum(1 for c in calls if c.status == 429),
@@ -267,8 +304,6 @@ def drain_once(
                 "acks": h.summarize(acks),
                 "states": states,
             }
-            if keep_memory:
-                results.memory[(kind, workers, row["db"])] = {"idle": idle, "after": after}
             return row
     finally:
         standins.stop()
@@ -288,52 +323,217 @@ def wait_until_quiet(standins: h.StandIns, seconds: float, timeout: float = 30) 
 
 
 def run_drains(sizes: Sizes, results: Results, log_dir: Path, databases: tuple[str, ...]) -> None:
-    for db in databases:
-        for workers in sizes.workers:
-            for n in sizes.drains:
-                attempt(results, sizes, log_dir, "bot", db, workers, n)
+    for db, workers in sizes.drain_setups:
+        if db not in databases:
+            continue
+        for n in sizes.drains:
+            for run in range(1, sizes.drain_runs + 1):
+                attempt(results, sizes, log_dir, "bot", db, workers, n, run)
     for n in sizes.drains:
-        attempt(results, sizes, log_dir, "naive", "sqlite", 1, n)
+        attempt(results, sizes, log_dir, "naive", "sqlite", 1, n, 1)
 
 
-def attempt(results: Results, sizes: Sizes, log_dir: Path, kind: str, db: str, workers: int, n: int) -> None:
+def attempt(results: Results, sizes: Sizes, log_dir: Path, kind: str, db: str, workers: int, n: int, run: int) -> None:
     """One drain; a failure (a server that won't start, say) is noted and the rest goes on."""
     try:
-        row = drain_once(kind, db, workers, n, results, log_dir, keep_memory=n == max(sizes.drains), quiet=sizes.quiet)
+        row = drain_once(kind, db, workers, n, results, log_dir, run=run, quiet=sizes.quiet)
     except Exception as error:
-        what = f"drain {kind} {db} {workers}w N={n}"
+        what = f"drain {kind} {db} {workers}w N={n} run {run}"
         results.notes.append(f"{what} failed: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
         progress(f"{what} FAILED: {error}")
         return
     results.drains.append(row)
 
 
-# --------------------------------------------------------------------------- 3. footprint
+# --------------------------------------------------------------------------- cpu
+
+CPU_REQUESTS = ("/logsale", "block_suggestion", "view_submission")
 
 
-def run_bare(sizes: Sizes, results: Results, log_dir: Path) -> None:
-    n = max(sizes.drains)
-    for workers in sizes.workers:
-        progress(f"footprint: bare Bolt app, {workers} worker(s)")
-        standins = h.start_standins(users=50)
+def request_body(standins: h.StandIns, request: str, n: int) -> str:
+    user = h.user_id(n % 50)
+    if request == "/logsale":
+        return h.slash_body(standins, user)
+    if request == "block_suggestion":
+        name = standins.search_leads[n % len(standins.search_leads)][0].lower() if standins.search_leads else "asha"
+        return h.suggestion_body(standins, user, name[: 1 + n % len(name)])
+    return h.submission_body(standins, user, 50000 + n)
+
+
+def settled_cpu(srv: h.Server, idle_rate: float, since: float, cpu_before: float, settle: float) -> float:
+    """Server CPU used since ``since`` once the work the requests started is done, less idle CPU."""
+    time.sleep(settle)
+    return h.cpu_seconds(srv) - cpu_before - idle_rate * (time.time() - since)
+
+
+def run_cpu(sizes: Sizes, results: Results, log_dir: Path) -> None:
+    n = sizes.cpu_requests
+    for kind in ("bare", "naive", "bot"):
+        progress(f"cpu: {kind}, {n} sequential requests of each kind")
+        standins = h.start_standins(users=50, search_leads=5)
         try:
-            with h.running("bare", standins, log_dir, workers=workers) as srv:
-                note_startup(results, srv, workers, "-")
-                time.sleep(0.5)
-                idle = h.memory(srv)
-                h.burst(srv, [h.slash_body(standins, h.user_id(i % 50)) for i in range(n)])
+            with h.database("sqlite", log_dir) as url, h.running(kind, standins, log_dir, database_url=url) as srv:
+                note_startup(results, srv, 1, "sqlite" if kind == "bot" else "-")
+                # Warm up each path (lazy imports, connections) and each salesperson's first
+                # contact (users.info, the owner check: cached per process), then measure idle CPU.
+                for request in CPU_REQUESTS:
+                    h.send(srv, request_body(standins, request, 0))
+                for user in range(1, min(50, sizes.cpu_requests + 1)):
+                    h.send(srv, request_body(standins, "/logsale", user))
+                time.sleep(sizes.cpu_settle)
+                t0, c0 = time.time(), h.cpu_seconds(srv)
+                time.sleep(sizes.cpu_settle)
+                idle_rate = (h.cpu_seconds(srv) - c0) / (time.time() - t0)
+                for request in CPU_REQUESTS:
+                    bodies = [request_body(standins, request, i + 1) for i in range(n)]
+                    since, before = time.time(), h.cpu_seconds(srv)
+                    answers = [h.send(srv, body) for body in bodies]
+                    used = settled_cpu(srv, idle_rate, since, before, settle=sizes.cpu_settle)
+                    acked = sum(1 for a in answers if a.status == 200)
+                    results.ack_cpu[(kind, request)] = (used / acked if acked else math.nan, acked, n)
+        finally:
+            standins.stop()
+
+
+# --------------------------------------------------------------------------- open loop
+
+# Per sale on a busy floor: one /logsale, five keystrokes in the lead search, one submission.
+MIX = ("/logsale", "block_suggestion", "block_suggestion", "block_suggestion", "block_suggestion",
+       "block_suggestion", "view_submission")  # fmt: skip
+
+
+def open_loop(srv: h.Server, standins: h.StandIns, rate: float, seconds: float) -> dict[str, list[h.Timed]]:
+    """Send MIX in turn on a fixed schedule (``rate`` a second); each latency is measured from
+    the request's scheduled time, so a slow answer delays nothing else but counts in full."""
+    import queue
+    import threading
+
+    count = int(rate * seconds)
+    start = time.time() + 0.5
+    jobs: queue.Queue = queue.Queue()
+    found: dict[str, list[h.Timed]] = {}
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            n, scheduled = job
+            request = MIX[n % len(MIX)]
+            body = request_body(standins, request, n)
+            result = h.send(srv, body)
+            # From the scheduled time: the wait for a free client thread counts too.
+            result.seconds = time.time() - scheduled
+            with lock:
+                found.setdefault(request, []).append(result)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(64)]
+    for t in threads:
+        t.start()
+    for n in range(count):
+        scheduled = start + n / rate
+        time.sleep(max(0.0, scheduled - time.time()))
+        jobs.put((n, scheduled))
+    for _ in threads:
+        jobs.put(None)
+    for t in threads:
+        t.join(h.REQUEST_TIMEOUT + 5)
+    return found
+
+
+def run_openloop(sizes: Sizes, results: Results, log_dir: Path) -> None:
+    runs = [("bare", w) for w in sizes.openloop_workers] + [("naive", 1)] + [("bot", w) for w in sizes.openloop_workers]
+    for kind, workers in runs:
+        progress(f"open loop: {kind}, {workers} worker(s), {sizes.openloop_rate:g}/s for {sizes.openloop_seconds:g} s")
+        standins = h.start_standins(users=50, search_leads=5)
+        try:
+            with (
+                h.database("sqlite", log_dir) as url,
+                h.running(kind, standins, log_dir, workers=workers, database_url=url) as srv,
+            ):
+                note_startup(results, srv, workers, "sqlite" if kind == "bot" else "-")
+                results.openloop[(kind, workers)] = open_loop(
+                    srv, standins, sizes.openloop_rate, sizes.openloop_seconds
+                )
+        finally:
+            standins.stop()
+
+
+# --------------------------------------------------------------------------- memory
+
+
+@contextlib.contextmanager
+def at_head(database_url: str, kind: str):
+    """Bring the database to the newest schema first, as every start but the first after a
+    release finds it (the first one also imports Alembic to upgrade)."""
+    if kind == "bot":
+        from bot.delivery.outbox import make_engine
+        from bot.schema_upgrade import upgrade_database
+
+        engine = make_engine(database_url)
+        try:
+            upgrade_database(engine)
+        finally:
+            engine.dispose()
+    yield
+
+
+def run_memory(sizes: Sizes, results: Results, log_dir: Path, databases: tuple[str, ...]) -> None:
+    rate_env = {"LEADSQUARED_RATE_LIMIT": f"{BURST_RATE[0]}/{BURST_RATE[1]:g}"}
+    setups = [("bare", "-"), ("naive", "-")] + [("bot", db) for db in ("sqlite", "postgres") if db in databases]
+    for kind, db in setups:
+        progress(f"memory: {kind}, {db}")
+        standins = h.start_standins(users=50, rate_limit=BURST_RATE)
+        try:
+            with (
+                h.database(db if db != "-" else "sqlite", log_dir) as url,
+                at_head(url, kind),
+                h.running(kind, standins, log_dir, database_url=url, env=rate_env) as srv,
+            ):
+                note_startup(results, srv, 1, db)
                 time.sleep(1.0)
-                results.memory[("bare", workers, "-")] = {"idle": idle, "after": h.memory(srv)}
+                workers = h.worker_rss_mb(srv)
+                total = h.memory(srv).rss_mb
+                results.idle[(kind, db)] = (total - sum(workers), workers)
+                if kind == "bare":  # its submissions post nothing
+                    continue
+                after = []
+                revenue = iter(range(100000, 10**7))
+                for burst in range(sizes.bursts):
+                    bodies = [
+                        h.submission_body(standins, h.user_id(i % 50), next(revenue)) for i in range(sizes.burst_size)
+                    ]
+                    h.burst(srv, bodies)
+                    wanted = (burst + 1) * sizes.burst_size
+                    deadline = time.time() + 120
+                    while time.time() < deadline and len(standins.leadsquared.calls_to(CREATE)) < wanted:
+                        time.sleep(0.05)
+                    time.sleep(1.0 if kind == "bot" else 0.2)  # the notifications after the last post
+                    after.append(h.memory(srv).rss_mb)
+                results.bursts[(kind, db)] = after
         finally:
             standins.stop()
-    # More start-ups of the bot for a steadier median (SQLite, one worker).
-    for _ in range(2):
-        standins = h.start_standins(users=1)
-        try:
-            with h.database("sqlite", log_dir) as url, h.running("bot", standins, log_dir, database_url=url) as srv:
-                note_startup(results, srv, 1, "sqlite")
-        finally:
-            standins.stop()
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+def run_startup(sizes: Sizes, results: Results, log_dir: Path) -> None:
+    for kind in ("bare", "naive", "bot"):
+        progress(f"start-up: {kind}, {sizes.startups} start(s)")
+        for _ in range(sizes.startups):
+            standins = h.start_standins(users=1)
+            try:
+                with h.database("sqlite", log_dir) as url:
+                    with h.running(kind, standins, log_dir, database_url=url) as srv:
+                        label = "fresh SQLite (migrations run)" if kind == "bot" else "-"
+                        results.first_ack.setdefault((kind, label), []).append(srv.startup_s)
+                    if kind == "bot":  # again, on the database now at head: every later start
+                        with h.running(kind, standins, log_dir, database_url=url) as srv:
+                            results.first_ack.setdefault((kind, "SQLite at head"), []).append(srv.startup_s)
+            finally:
+                standins.stop()
 
 
 # --------------------------------------------------------------------------- tables
@@ -442,6 +642,7 @@ def drain_table(results: Results) -> str:
                 r["db"],
                 str(r["workers"]),
                 str(r["n"]),
+                str(r.get("run", 1)),
                 f"{r['floor']:.0f}",
                 "never" if drain is None else f"{drain:.2f}",
                 over,
@@ -459,6 +660,7 @@ def drain_table(results: Results) -> str:
         "DB",
         "workers",
         "N",
+        "run",
         "floor s",
         "drain s",
         "÷floor",
@@ -473,43 +675,67 @@ def drain_table(results: Results) -> str:
     return table(headers, rows)
 
 
-def footprint_table(results: Results, n: int) -> str:
+def cpu_table(results: Results) -> str:
+    rows = []
+    for request in CPU_REQUESTS:
+        cells = [request]
+        bare = results.ack_cpu.get(("bare", request))
+        for kind in ("bot", "naive", "bare"):
+            found = results.ack_cpu.get((kind, request))
+            cells.append("-" if found is None else f"{found[0] * 1000:.2f} ({found[1]}/{found[2]} acked)")
+        bot = results.ack_cpu.get(("bot", request))
+        cells.append(ratio(bot[0], bare[0]) if bot and bare else "-")
+        rows.append(cells)
+    headers = ["request", "bot CPU ms", "naive CPU ms", "bare CPU ms", "bot÷bare"]
+    return table(headers, rows)
+
+
+def openloop_summary(found: dict[str, list[h.Timed]]) -> tuple[h.Summary, int]:
+    every = [t for timed in found.values() for t in timed]
+    return h.summarize(every), sum(1 for t in every if t.seconds > 1.0)
+
+
+def openloop_table(results: Results) -> str:
     rows = []
     order = {"bare": 0, "naive": 1, "bot": 2}
-    for key in sorted(results.memory, key=lambda k: (k[1], order[k[0]], k[2])):
-        kind, workers, db = key
-        mem = results.memory[key]
-        bare = results.memory.get(("bare", workers, "-"))
-        starts = [s for (k, w, _), v in results.startups.items() if k == kind and w == workers for s in v]
-        rows.append(
-            [
-                kind,
-                str(workers),
-                db,
-                f"{mem['idle'].processes}",
-                f"{mem['idle'].rss_mb:.0f}",
-                f"{mem['after'].rss_mb:.0f}",
-                f"{mem['idle'].pss_mb:.0f}",
-                f"{mem['after'].pss_mb:.0f}",
-                ratio(mem["idle"].rss_mb, bare["idle"].rss_mb) if bare else "-",
-                ratio(mem["after"].rss_mb, bare["after"].rss_mb) if bare else "-",
-                f"{ms(statistics.median(starts))} ({len(starts)})" if starts else "-",
-            ]
-        )
-    headers = [
-        "app",
-        "workers",
-        "DB",
-        "processes",
-        "RSS idle MB",
-        f"RSS after {n} MB",
-        "PSS idle MB",
-        f"PSS after {n} MB",
-        "÷bare idle",
-        "÷bare after",
-        "start-up median ms (starts)",
-    ]
+    for (kind, workers), found in sorted(results.openloop.items(), key=lambda kv: (kv[0][1], order[kv[0][0]])):
+        for request in ("all", *CPU_REQUESTS):
+            timed = found if request == "all" else {request: found.get(request, [])}
+            s, slow = openloop_summary(timed)
+            if not s.n:
+                continue
+            rows.append([kind, str(workers), request, str(s.n), f"{ms(s.p50)} / {ms(s.p99)} / {ms(s.max)}",
+                         str(slow), str(s.failed), statuses(s)])  # fmt: skip
+    headers = ["app", "workers", "request", "n", "p50 / p99 / max ms", "over 1 s", "failed", "HTTP"]
     return table(headers, rows)
+
+
+def memory_table(results: Results) -> str:
+    rows = []
+    bare = results.idle.get(("bare", "-"))
+    bare_worker = statistics.mean(bare[1]) if bare and bare[1] else None
+    for (kind, db), (master, workers) in results.idle.items():
+        worker = statistics.mean(workers) if workers else math.nan
+        rows.append([kind, db, f"{master:.0f}", f"{worker:.0f}", ratio(worker, bare_worker) if bare_worker else "-"])
+    return table(["app", "DB", "master RSS MB", "idle RSS per worker MB", "÷bare"], rows)
+
+
+def bursts_table(results: Results, sizes: Sizes) -> str:
+    rows = []
+    for (kind, db), after in results.bursts.items():
+        drift = f"{(after[-1] / after[1] - 1) * 100:+.1f} %" if len(after) >= 3 else "- (too few bursts)"
+        rows.append([kind, db, " → ".join(f"{mb:.0f}" for mb in after), drift])
+    headers = [f"app ({sizes.burst_size} sales a burst)", "DB", "RSS after each burst MB (master + worker)",
+               "last vs 2nd"]  # fmt: skip
+    return table(headers, rows)
+
+
+def startup_table(results: Results) -> str:
+    rows = []
+    for (kind, label), starts in results.first_ack.items():
+        rows.append([kind, label, f"{ms(statistics.median(starts))}", f"{ms(min(starts))} / {ms(max(starts))}",
+                     str(len(starts))])  # fmt: skip
+    return table(["app", "database", "first ack median ms", "min / max ms", "starts"], rows)
 
 
 def targets_table(results: Results, sizes: Sizes) -> str:
@@ -542,7 +768,7 @@ def targets_table(results: Results, sizes: Sizes) -> str:
                 worst < limit and ok_all,
             )
     for r in (r for r in results.drains if r["kind"] == "bot"):
-        name = f"drain {r['n']}, {r['db']}, {r['workers']}w"
+        name = f"drain {r['n']}, {r['db']}, {r['workers']}w, run {r.get('run', 1)}"
         drain = r["drain"]
         if drain is None:
             add(name + " within 1.1× floor", "never finished", False)
@@ -550,44 +776,75 @@ def targets_table(results: Results, sizes: Sizes) -> str:
             add(name + " within 1.1× floor", f"{drain:.2f} s vs {r['floor']:.0f} s", drain <= 1.1 * r["floor"])
         else:
             add(name + " within 1.1× floor", f"{drain:.2f} s vs floor 0 (ratio undefined)", None)
-        add(name + ": ≤ 1 rejected, none lost/doubled", f"{r['rejected']} / {r['lost']} / {r['doubled']}",
-            r["rejected"] <= 1 and r["lost"] == 0 and r["doubled"] == 0)  # fmt: skip
-    for (kind, workers, db), mem in sorted(results.memory.items()):
-        bare = results.memory.get(("bare", workers, "-"))
-        if kind != "bot" or not bare:
+        add(name + ": 0 rejected, none lost/doubled", f"{r['rejected']} / {r['lost']} / {r['doubled']}",
+            r["rejected"] == 0 and r["lost"] == 0 and r["doubled"] == 0)  # fmt: skip
+    for request in CPU_REQUESTS:
+        bot, bare = results.ack_cpu.get(("bot", request)), results.ack_cpu.get(("bare", request))
+        if bot and bare and bare[0] > 0:
+            add(f"CPU per {request} ≤ 1.3× bare", f"{bot[0] * 1000:.2f} vs {bare[0] * 1000:.2f} ms",
+                bot[0] <= 1.3 * bare[0])  # fmt: skip
+    for (kind, workers), found in results.openloop.items():
+        if kind != "bot":
             continue
-        worst = max(mem["idle"].rss_mb / bare["idle"].rss_mb, mem["after"].rss_mb / bare["after"].rss_mb)
-        add(f"memory ≤ 1.5× bare ({workers}w, {db})", f"{worst:.2f}× (worst of idle/after)", worst <= 1.5)
-    starts = [s for (k, _, _), v in results.startups.items() if k == "bot" for s in v]
-    if starts:
-        add("bot start-up < 1 s", f"median {ms(statistics.median(starts))} ms, max {ms(max(starts))} ms",
-            statistics.median(starts) < 1)  # fmt: skip
+        s, slow = openloop_summary(found)
+        measured = f"p99 {ms(s.p99)} ms, {slow} over 1 s, {s.failed} failed"
+        ok = s.p99 < 0.15 and not slow and not s.failed
+        add(f"open loop {workers}w: p99 < 150 ms, none over 1 s, none failed", measured, ok)
+    for (kind, db), after in results.bursts.items():
+        if kind == "bot" and len(after) >= 3:
+            drift = after[-1] / after[1] - 1
+            add(f"RSS after burst {len(after)} within 5 % of after the 2nd ({db})", f"{drift * 100:+.1f} %",
+                abs(drift) <= 0.05)  # fmt: skip
+    bare = results.idle.get(("bare", "-"))
+    for (kind, db), (_, workers) in results.idle.items():
+        if kind == "bot" and bare and bare[1] and workers:
+            worst = max(workers) / statistics.mean(bare[1])
+            add(f"idle RSS per worker ≤ 1.6× bare ({db})", f"{worst:.2f}×", worst <= 1.6)
+    for (kind, label), starts in results.first_ack.items():
+        if kind == "bot":
+            median = statistics.median(starts)
+            add(f"first /logsale ack < 1 s, 1 worker ({label})", f"median {ms(median)} ms", median < 1)
     return table(["target", "measured", "verdict"], rows)
 
 
 # --------------------------------------------------------------------------- main
 
 
+def sections(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return SECTIONS
+    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [c for c in chosen if c not in SECTIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (under a minute): a smoke run")
-    parser.add_argument("--only", choices=("acks", "drain", "footprint"), help="run one section")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (well under a minute): a smoke run")
+    parser.add_argument(
+        "--only", type=sections, default=SECTIONS, metavar="SECTION[,SECTION]", help=", ".join(SECTIONS)
+    )
     args = parser.parse_args(argv)
+    only = args.only
     sizes = QUICK if args.quick else FULL
     results = Results()
     log_dir = Path(tempfile.mkdtemp(prefix="logsale-bench-"))
-    databases = sizes.databases
-    if "postgres" in databases:
+    databases: tuple[str, ...] = ("sqlite", "postgres")
+    if args.quick:
+        databases = ("sqlite",)  # the smoke run stays off PostgreSQL
+    elif {"drain", "memory"} & set(only):
         problem = h.postgres_problem()
         if problem:
-            databases = tuple(d for d in databases if d != "postgres")
+            databases = ("sqlite",)
             results.notes.append(f"PostgreSQL rows skipped: {h.POSTGRES_URL} unreachable ({problem}).")
     started = time.time()
     load_at_start = h.load_average()
     version = h.code_version()
     print(f"# LogSale benchmarks ({'quick' if args.quick else 'full'}, {version})\n", flush=True)
 
-    if args.only in (None, "acks"):
+    if "acks" in only:
         run_acks(sizes, results, log_dir)
         print(f"## 1. Ack latency (1 worker, SQLite; LeadSquared enforcing {RATE_CALLS}/{RATE_SECONDS:g} s)\n")
         print(ack_table(results) + "\n")
@@ -595,14 +852,37 @@ def main(argv: list[str] | None = None) -> int:
         print(cpu_lines(results) + "\n")
         print("### Lead search (block_suggestion), typed one after another\n")
         print(search_table(results) + "\n", flush=True)
-    if args.only in (None, "footprint", "drain"):
-        run_bare(sizes, results, log_dir)
-    if args.only in (None, "drain", "footprint"):
+    if "drain" in only:
         run_drains(sizes, results, log_dir, databases)
         print(f"## 2. Drain: N submissions at once, LeadSquared enforcing {RATE_CALLS} calls per {RATE_SECONDS:g} s\n")
         print(drain_table(results) + "\n", flush=True)
-        print(f"## 3. Footprint (memory idle and after the {max(sizes.drains)}-sale drain; start-up)\n")
-        print(footprint_table(results, max(sizes.drains)) + "\n", flush=True)
+    if "cpu" in only:
+        run_cpu(sizes, results, log_dir)
+        print(
+            f"## 3. Server CPU per acknowledged request ({sizes.cpu_requests} sequential of each, 1 worker; "
+            "every salesperson seen before)\n"
+        )
+        print(cpu_table(results) + "\n", flush=True)
+    if "openloop" in only:
+        run_openloop(sizes, results, log_dir)
+        print(
+            f"## 4. Open loop: {sizes.openloop_rate:g} requests/s for {sizes.openloop_seconds:g} s "
+            "(per sale: 1 /logsale, 5 keystrokes, 1 submission), latency from the scheduled time\n"
+        )
+        print(openloop_table(results) + "\n", flush=True)
+    if "memory" in only:
+        run_memory(sizes, results, log_dir, databases)
+        print("## 5. Memory: idle, then bursts in a row\n")
+        print(memory_table(results) + "\n")
+        print(
+            f"{sizes.bursts} bursts of {sizes.burst_size} sales, one after another; for this section the "
+            f"stand-in (and the bot) allow {BURST_RATE[0]} calls per {BURST_RATE[1]:g} s, so each drains in seconds.\n"
+        )
+        print(bursts_table(results, sizes) + "\n", flush=True)
+    if "startup" in only:
+        run_startup(sizes, results, log_dir)
+        print("## 6. Start-up: Popen to the first acknowledged /logsale, 1 worker\n")
+        print(startup_table(results) + "\n", flush=True)
 
     print("## Targets\n")
     print(targets_table(results, sizes) + "\n")

@@ -93,7 +93,7 @@ def _slack_request(environ, start_response, slack_handler, verifier):
     # Bolt checks the signature too, but only after its own middleware has read the payload.
     if not _TIMESTAMP.fullmatch(timestamp) or not verifier.is_valid(raw, timestamp, signature):
         return _plain(start_response, "401 Unauthorized", "Invalid request signature")
-    problem = shape_problem(bolt_fixes.parse_body(text, environ.get("CONTENT_TYPE")))
+    problem = shape_problem(bolt_fixes.parse_for_bolt(text, environ.get("CONTENT_TYPE")))
     if problem:
         return _plain(start_response, "400 Bad Request", f"Bad request: {problem}")
     environ = {**environ, "wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(size)}

@@ -45,13 +45,22 @@ class HomeTabs:
                 )
 
     def request_refresh(self, user_ids: Iterable[str], *, now: float | None = None) -> int:
-        """Something on these users' tabs changed. Returns how many have a Home to refresh."""
+        """Something on these users' tabs changed. Returns how many were marked (those with a Home
+        not already waiting for a refresh)."""
         ids = sorted({u for u in user_ids if u})
         if not ids:
             return 0
         now = time.time() if now is None else now
+        # Read first: most salespeople never open the Home, and one already waiting for its
+        # refresh gets it (the publish reads the outbox after its claim). Only the rest cost a
+        # write, which on SQLite would queue behind every other writer in a burst.
+        waiting = and_(home_tabs.c.user_id.in_(ids), home_tabs.c.requested_at <= home_tabs.c.published_at)
+        with self.engine.connect() as conn:
+            stale = [row[0] for row in conn.execute(select(home_tabs.c.user_id).where(waiting))]
+        if not stale:
+            return 0
         with self.engine.begin() as conn:
-            result = conn.execute(update(home_tabs).where(home_tabs.c.user_id.in_(ids)).values(requested_at=now))
+            result = conn.execute(update(home_tabs).where(home_tabs.c.user_id.in_(stale)).values(requested_at=now))
         return result.rowcount
 
     def claim_due(self, *, min_interval: float, now: float | None = None, limit: int = 20) -> list[str]:

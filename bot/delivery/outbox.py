@@ -528,9 +528,11 @@ def limit_waits(conn, seconds: float) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA busy_timeout = {ms}")
     elif conn.dialect.name == "postgresql":
-        # LOCAL: back to the connection's own limits when this transaction ends.
-        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+        # Local (true): back to the connection's own limits when this transaction ends.
+        # One statement, one round trip on the ack path.
+        conn.exec_driver_sql(
+            f"SELECT set_config('statement_timeout', '{ms}', true), set_config('lock_timeout', '{ms}', true)"
+        )
 
 
 def create_tables(engine: Engine, tables=None, *, deadline_seconds: float = SCHEMA_DEADLINE) -> None:

@@ -64,8 +64,10 @@ def sale_body(sale: Sale, prospect_id: str) -> dict:
 
 
 class RateLimiter(Protocol):
-    def acquire(self, max_wait: float | None) -> bool:
-        """True = a call may be made now (waiting up to ``max_wait`` seconds; None = no limit)."""
+    def acquire(self, max_wait: float | None) -> object:
+        """Truthy = a call may be made now (waiting up to ``max_wait`` seconds; None = no limit).
+        A truthy answer with an ``answered()`` method (bot.delivery.rate_limit.Slot) is told
+        when LeadSquared's answer is in: the call counts in the window from then."""
         ...
 
 
@@ -118,12 +120,16 @@ class LeadSquaredClient:
     def _call(self, method: str, service_path: str, *, params: dict | None = None, json_body: Any = None):
         """One HTTP call. Returns the decoded JSON of a success answer; raises LeadSquaredError otherwise."""
         path = API_PREFIX + service_path
-        if self.rate_limiter is not None and not self.rate_limiter.acquire(self.max_wait):
+        slot = self.rate_limiter.acquire(self.max_wait) if self.rate_limiter is not None else True
+        if not slot:
             log.debug("LeadSquared %s %s -> not sent (rate limiter)", method, path)
             raise LeadSquaredError(ErrorKind.RATE_LIMITED, detail="LogSale's own call budget is used up")
 
         started = time.monotonic()
         response, failure = self._send(method, self.base_url + path, params, json_body)
+        answered = getattr(slot, "answered", None)
+        if answered is not None:
+            answered()
         elapsed_ms = int((time.monotonic() - started) * 1000)
         metrics.observe_leadsquared_call(
             service_path.split("?")[0], failure.kind.value if failure else str(response.status_code), elapsed_ms / 1000

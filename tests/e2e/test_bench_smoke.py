@@ -15,6 +15,8 @@ def test_bench_quick_runs_and_prints_its_tables():
         [sys.executable, "-m", "bench.run", "--quick"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    for heading in ("## 1. Ack latency", "## 2. Drain", "## 3. Footprint", "## Targets", "Machine:"):
+    headings = ("## 1. Ack latency", "## 2. Drain", "## 3. Server CPU", "## 4. Open loop", "## 5. Memory",
+                "## 6. Start-up", "## Targets", "Machine:")  # fmt: skip
+    for heading in headings:
         assert heading in result.stdout
     print(result.stdout)

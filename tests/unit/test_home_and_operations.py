@@ -105,6 +105,7 @@ def test_a_burst_of_changes_is_one_publish_per_interval_claimed_once(database_ur
     assert tabs.request_refresh(["U2"], now=t0) == 0  # never opened the Home: nothing to refresh
     for n in range(10):
         tabs.request_refresh(["U1"], now=t0 + 0.1 * n)
+    assert tabs.request_refresh(["U1"], now=t0 + 1) == 0  # already waiting for its refresh: no write
     assert tabs.claim_due(min_interval=5, now=t0 + 1) == []  # published at t0: too soon
     assert tabs.claim_due(min_interval=5, now=t0 + 5) == ["U1"]
     assert tabs.claim_due(min_interval=5, now=t0 + 5) == []  # another process finds it claimed

@@ -6,6 +6,7 @@ and `python -m bot migrate` does it by hand."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -277,6 +278,32 @@ def test_the_comparison_notices_a_table_changed_without_a_revision(engine):
     changed.tables["logsale_sale_threads"].append_column(Column("channel_id", Text))
     differences = schema_differences(engine, changed)
     assert [(d[0], d[2], d[3].name) for d in differences] == [("add_column", "logsale_sale_threads", "channel_id")]
+
+
+def test_the_head_read_from_the_revision_files_is_alembic_s_head():
+    from alembic.script import ScriptDirectory
+
+    from bot.schema_upgrade import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
+
+
+AT_HEAD_START = """
+import json, sys
+from bot.delivery.outbox import make_engine
+from bot.schema_upgrade import upgrade_database
+done = upgrade_database(make_engine(sys.argv[1]))
+print(json.dumps([done.before, done.after, "alembic" in sys.modules]))
+"""
+
+
+def test_a_start_finding_the_database_at_head_does_not_import_alembic(engine, database_url):
+    upgrade_database(engine)
+    started = subprocess.run(
+        [sys.executable, "-c", AT_HEAD_START, database_url], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout) == [HEAD, HEAD, False]
 
 
 UPGRADER = """

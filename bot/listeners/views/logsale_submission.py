@@ -142,12 +142,13 @@ def handle_logsale_submission(ack: Ack, body: dict, view: dict, context: BoltCon
         log.exception("could not store a submission")
         ack(response_action="errors", errors={"lead": SAVE_UNCERTAIN})
         return
+    if created:
+        tools.dispatcher.wake()  # posting starts with the first sale stored, not after the burst
     ack()
     if created and modal_context.thread_ts:
         _remember_thread(tools.sale_threads, view_key, modal_context.thread_ts)
     if created:
         tools.home.request_refresh(user_id)  # the new sale shows on the Home as queued
-        tools.dispatcher.wake()
     else:
         log.info("duplicate submission %s ignored (already queued)", view_key)
 

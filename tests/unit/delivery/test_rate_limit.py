@@ -1,0 +1,93 @@
+"""The shared window counts each call from the time LeadSquared answered it (a fake clock)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.delivery.outbox import Outbox
+from bot.delivery.rate_limit import SharedRateLimiter
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def limiter_on(database_url, clock: FakeClock, *, calls: int = 25, margin: float = 0.0) -> SharedRateLimiter:
+    engine = Outbox.from_url(database_url).engine
+    return SharedRateLimiter(engine, calls, 5.0, margin=margin, clock=clock.time, sleep=clock.sleep)
+
+
+def test_a_window_counts_from_the_answers_not_the_sends(database_url):
+    clock = FakeClock()
+    limiter = limiter_on(database_url, clock)
+    slots = [limiter.acquire() for _ in range(25)]
+    clock.now += 0.8  # LeadSquared took 0.8 s to answer them all
+    for slot in slots:
+        slot.answered()
+    clock.now += 4.5  # 5.3 s after sending, 4.5 s after the answers: LeadSquared may still count them
+    assert limiter.try_acquire() == 0.5
+    clock.now += 0.5
+    assert limiter.try_acquire() == 0
+
+
+def test_an_unanswered_slot_counts_from_when_it_was_sent(database_url):
+    clock = FakeClock()
+    limiter = limiter_on(database_url, clock, calls=2)
+    limiter.acquire()
+    clock.now += 1.0
+    limiter.acquire()
+    assert limiter.try_acquire() == 4.0  # the first frees up 5 s after it was taken
+
+
+def test_restamping_keeps_the_oldest_slot_first(database_url):
+    clock = FakeClock()
+    limiter = limiter_on(database_url, clock, calls=2)
+    slow = limiter.acquire()
+    clock.now += 1.0
+    fast = limiter.acquire()
+    fast.answered()  # at +1.0
+    clock.now += 2.0
+    slow.answered()  # at +3.0: now the newer of the two
+    assert limiter.try_acquire() == 3.0  # the fast call frees up first, 5 s after its answer
+
+
+def test_another_process_sees_the_restamped_window(database_url):
+    clock = FakeClock()
+    ours, theirs = limiter_on(database_url, clock, calls=1), limiter_on(database_url, clock, calls=1)
+    slot = ours.acquire()
+    clock.now += 2.0
+    slot.answered()
+    assert theirs.try_acquire() == 5.0
+
+
+def test_a_slot_saturate_replaced_is_not_restamped_back(database_url):
+    clock = FakeClock()
+    limiter = limiter_on(database_url, clock, calls=3)
+    slot = limiter.acquire()
+    clock.now += 1.0
+    limiter.saturate()  # LeadSquared said 429: the whole window is taken from now
+    clock.now += 1.0
+    slot.answered()
+    assert limiter.try_acquire() == 4.0
+
+
+def test_the_margin_lengthens_every_window(database_url):
+    clock = FakeClock()
+    limiter = limiter_on(database_url, clock, calls=1, margin=0.05)
+    limiter.acquire().answered()
+    assert limiter.try_acquire() == pytest.approx(5.05)
+
+
+def test_a_refusal_is_false_and_waits_no_longer_than_asked(database_url):
+    clock = FakeClock()
+    limiter = limiter_on(database_url, clock, calls=1)
+    limiter.acquire()
+    assert limiter.acquire(max_wait=1.0) is False
+    assert clock.now == 1_000_000.0  # it didn't sleep: the slot frees up only after 5 s
