@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from bot.delivery.outbox import Submission, sale_columns
+from bot.delivery.outbox import SaleRecord, SaleState, Submission, sale_columns
 from bot.domain.model import RawSale
 from bot.domain.validation import validate_sale
 
@@ -50,3 +50,47 @@ def submission(
     )
     values.update(overrides)
     return Submission(**values)
+
+
+def record(
+    sale_id: int = 1,
+    state: SaleState = SaleState.PENDING,
+    *,
+    raw: RawSale = RAW,
+    user_tz: str = "Asia/Kolkata",
+    user_locale: str | None = "en-IN",
+    created_at: float | None = None,
+    prospect_id: str | None = None,
+    lead_label: str | None = None,
+    **overrides,
+) -> SaleRecord:
+    """A stored row of ``submission(raw…)`` as the outbox reads it back, in ``state`` (a done or
+    undone sale has an activity Id, "A<sale_id>"); ``overrides`` set any other field as is."""
+    typed = submission(
+        f"T1:V{sale_id}",
+        raw=raw,
+        user_tz=user_tz,
+        user_locale=user_locale,
+        created_at=created_at,
+        prospect_id=prospect_id,
+        lead_label=lead_label,
+    )
+    values = dict(
+        typed.__dict__,
+        id=sale_id,
+        state=state,
+        version=1,
+        attempts=0 if state is SaleState.PENDING else 1,
+        next_attempt_at=0.0,
+        lease_until=None,
+        claimed_by=None,
+        maybe_posted=False,
+        leadsquared_id=f"A{sale_id}" if state in (SaleState.DONE, SaleState.CANCELLED) else None,
+        error_kind=None,
+        last_error=None,
+        delay_notified=False,
+        cancelled_by=None,
+        updated_at=typed.created_at,
+    )
+    values.update(overrides)
+    return SaleRecord(**values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,6 +34,7 @@ from bot.slack_ui.modal import (
     build_logsale_modal,
     read_raw_sale,
 )
+from tests import factories
 
 EXPECTED_BLOCK_IDS = ["lead", "product_sku", "status", "revenue", "sales_owner", "sales_date"]
 CONTEXT = ModalContext(
@@ -344,42 +346,37 @@ USER_ID = "U0123ABCD"
 BAD_BITS = "<!channel> <https://evil|x> <!here> <@U999EVIL> & <#C123|general>"
 
 
-def make_record(**changes) -> SaleRecord:
-    record = SaleRecord(
-        id=42,
-        submission_key="V0123",
-        team_id="T0001",
-        user_id=USER_ID,
-        user_name="priya",
-        channel_id="C0123CHAN",
-        response_url="https://hooks.slack.com/commands/T0001/1/abc",
-        user_tz="Asia/Kolkata",
-        user_locale="en-IN",
-        raw=PREFILL,
-        lead_text="priya@acme.in",
+# Typed on Thu 26 Nov 2026 in India, logged half an hour later: stored as 09:30 UTC.
+TYPED = RawSale(
+    lead="priya@acme.in",
+    product_sku="SKU-PRO",
+    status="won",
+    revenue="12,000.50",
+    sales_owner="owner@acme.in",
+    sales_date="26 Nov 2026 3pm",
+)
+TYPED_AT = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc).timestamp()
+
+
+def make_record(*, id: int = 42, state: SaleState = SaleState.DONE, **changes) -> SaleRecord:
+    return factories.record(
+        id,
+        state,
+        raw=TYPED,
+        created_at=TYPED_AT,
         prospect_id="0d2c1c9f-5a4b-4c3d-9e8f-1a2b3c4d5e6f",
-        lead_label="Priya Shah",
-        product_sku="SKU-PRO",
-        status="Won",
-        revenue="12000.5",
-        sales_owner_email="owner@acme.in",
-        sales_date="2026-11-26 09:30:00",
-        state=SaleState.DONE,
-        version=3,
-        attempts=1,
-        next_attempt_at=0.0,
-        lease_until=None,
-        claimed_by=None,
-        maybe_posted=False,
-        leadsquared_id="a1b2c3d4-0000-1111-2222-333344445555",
-        error_kind=None,
-        last_error=None,
-        delay_notified=False,
-        cancelled_by=None,
-        created_at=1_764_000_000.0,
-        updated_at=1_764_000_001.0,
+        **{
+            "lead_label": "Priya Shah",
+            "submission_key": "V0123",
+            "team_id": "T0001",
+            "user_id": USER_ID,
+            "channel_id": "C0123CHAN",
+            "response_url": "https://hooks.slack.com/commands/T0001/1/abc",
+            "version": 3,
+            "leadsquared_id": "a1b2c3d4-0000-1111-2222-333344445555",
+            **changes,
+        },
     )
-    return replace(record, **changes)
 
 
 def hostile_record(**changes) -> SaleRecord:
