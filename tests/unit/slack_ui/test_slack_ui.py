@@ -79,6 +79,45 @@ def test_modal_shape(search_enabled):
 
 
 @pytest.mark.parametrize("search_enabled", [False, True])
+def test_the_blocks_generated_from_the_field_table_are_the_contracts_blocks(search_enabled):
+    # Written from the contract, not from the field table: block, id, element, action_id,
+    # required or not, and the status values, in the order the salesperson fills them in.
+    text_or_search = "external_select" if search_enabled else "plain_text_input"
+    expected = [
+        ("input", "lead", text_or_search, "lead", False),
+        ("input", "product_sku", text_or_search, "product_sku", False),
+        ("input", "status", "static_select", "status", False),
+        ("input", "revenue", "number_input", "revenue", False),
+        ("input", "sales_owner", "email_text_input", "sales_owner", False),
+        ("input", "sales_date", "plain_text_input", "sales_date", True),
+        ("context", None, None, None, False),
+    ]
+    modal = build_logsale_modal(RawSale(), ModalContext(), search_enabled=search_enabled)
+    blocks = modal["blocks"]
+    found = [
+        (
+            b["type"],
+            b.get("block_id"),
+            b.get("element", {}).get("type"),
+            b.get("element", {}).get("action_id"),
+            b.get("optional", False),
+        )
+        for b in blocks
+    ]
+    assert found == expected
+    assert modal["callback_id"] == "logsale"
+    assert [o["value"] for o in blocks[2]["element"]["options"]] == ["Open", "Won", "Lost"]
+    assert [b["label"]["text"] for b in blocks[:6]] == [
+        "Lead (who bought)",
+        "Product SKU",
+        "Status",
+        "Revenue",
+        "Sales owner (LeadSquared user email)",
+        "Date of sale",
+    ]
+
+
+@pytest.mark.parametrize("search_enabled", [False, True])
 def test_element_types(search_enabled):
     modal = build_logsale_modal(RawSale(), ModalContext(), search_enabled=search_enabled)
     status = element(modal, "status")
@@ -358,25 +397,25 @@ TYPED = RawSale(
 TYPED_AT = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc).timestamp()
 
 
-def make_record(*, id: int = 42, state: SaleState = SaleState.DONE, **changes) -> SaleRecord:
-    return factories.record(
-        id,
-        state,
+def make_record(**changes) -> SaleRecord:
+    """Priya's sale, posted; ``changes`` set any stored field as is (what an older or tampered
+    row might hold)."""
+    record = factories.record(
+        42,
+        SaleState.DONE,
         raw=TYPED,
         created_at=TYPED_AT,
         prospect_id="0d2c1c9f-5a4b-4c3d-9e8f-1a2b3c4d5e6f",
-        **{
-            "lead_label": "Priya Shah",
-            "submission_key": "V0123",
-            "team_id": "T0001",
-            "user_id": USER_ID,
-            "channel_id": "C0123CHAN",
-            "response_url": "https://hooks.slack.com/commands/T0001/1/abc",
-            "version": 3,
-            "leadsquared_id": "a1b2c3d4-0000-1111-2222-333344445555",
-            **changes,
-        },
+        lead_label="Priya Shah",
+        submission_key="V0123",
+        team_id="T0001",
+        user_id=USER_ID,
+        channel_id="C0123CHAN",
+        response_url="https://hooks.slack.com/commands/T0001/1/abc",
+        version=3,
+        leadsquared_id="a1b2c3d4-0000-1111-2222-333344445555",
     )
+    return replace(record, **changes)
 
 
 def hostile_record(**changes) -> SaleRecord:
