@@ -27,11 +27,12 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Protocol
 
 from bot import metrics
-from bot.delivery.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState
+from bot.delivery.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState, sale_columns
 from bot.delivery.workers import WorkerPool, process_id
 from bot.domain.explanations import explain_gave_up
 from bot.domain.validation import recheck_sale
@@ -183,7 +184,8 @@ class Dispatcher:
                 record = self._keep(record)
                 lead = resolve_lead(sale.lead.text, self.client)
                 prospect_id, label = lead.prospect_id, lead.label
-                record = self._owned(record, prospect_id=prospect_id, lead_label=label)
+                resolved = replace(sale, lead=replace(sale.lead, prospect_id=prospect_id, label=label))
+                record = self._owned(record, **sale_columns(resolved))
             body = sale_body(sale, prospect_id)
             if record.maybe_posted:
                 # An earlier attempt may have created it: adopt it rather than doubling the sale.

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from slack_bolt import Ack
 
-from bot.delivery.outbox import AlreadySending, MaybeStored, NotStored, Submission, sale_columns
+from bot.delivery.outbox import AlreadySending, MaybeStored, NotStored, Submission
 from bot.domain.model import RawSale
 from bot.domain.validation import validate_sale
 from bot.leadsquared.errors import LeadSquaredError
@@ -118,7 +118,7 @@ def make_logsale_submission(services: Services):
             user_tz=tz,
             user_locale=locale,
             raw=raw,
-            **sale_columns(replace(sale, lead=lead)),
+            sale=replace(sale, lead=lead),
             created_at=now,
         )
         try:

@@ -415,18 +415,17 @@ def make_record(**changes) -> SaleRecord:
         version=3,
         leadsquared_id="a1b2c3d4-0000-1111-2222-333344445555",
     )
-    return replace(record, **changes)
+    return factories.changed(record, **changes)
 
 
 def hostile_record(**changes) -> SaleRecord:
-    """Every field a user typed, or LeadSquared returned, tries to ping the channel or fake a link."""
+    """Every field a user typed, or LeadSquared returned, tries to ping the channel or fake a link
+    (but the revenue and the date: the stored sale holds a number and a date, never text)."""
     fields = {
         "lead_text": f"priya@acme.in {BAD_BITS}",
         "lead_label": f"Priya {BAD_BITS}",
         "product_sku": f"SKU {BAD_BITS}",
         "status": BAD_BITS,
-        "revenue": BAD_BITS,
-        "sales_date": BAD_BITS,
         "leadsquared_id": BAD_BITS,
         "last_error": f"LeadSquared said: {BAD_BITS}",
         "user_name": BAD_BITS,
