@@ -27,12 +27,14 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Protocol
 
 from bot import metrics
-from bot.delivery.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState
+from bot.delivery.outbox import DuplicateActivity, NotificationKind, Outbox, SaleRecord, SaleState, sale_columns
 from bot.delivery.workers import WorkerPool, process_id
+from bot.domain.explanations import explain_gave_up
 from bot.domain.validation import recheck_sale
 from bot.leadsquared.client import LeadSquaredClient, find_matching_activity, sale_body
 from bot.leadsquared.errors import ErrorKind, LeadSquaredError, explain, explain_delay
@@ -152,20 +154,8 @@ class Dispatcher:
 
     def _give_up(self, record: SaleRecord) -> None:
         """An error we didn't foresee, three times over: say so rather than retry forever."""
-        if record.maybe_posted:
-            state = SaleState.UNKNOWN
-            message = (
-                "Something went wrong on our side while logging your sale, after it was sent to LeadSquared, "
-                f"and trying {INTERNAL_ATTEMPTS} times didn't help. It may or may not be in LeadSquared: "
-                "check the lead's activities before logging it again, and tell whoever runs LogSale."
-            )
-        else:
-            state = SaleState.FAILED
-            message = (
-                "Something went wrong on our side while sending it to LeadSquared, and trying "
-                f"{INTERNAL_ATTEMPTS} times didn't help. Nothing you typed is lost: "
-                "press Edit & retry to send it again, and tell whoever runs LogSale if it keeps happening."
-            )
+        state = SaleState.UNKNOWN if record.maybe_posted else SaleState.FAILED
+        message = explain_gave_up(maybe_posted=record.maybe_posted, attempts=INTERNAL_ATTEMPTS)
         if self.outbox.finish(record, state, notify=NotificationKind.FAILED, error_kind="internal", last_error=message):
             log.error(
                 "sale %s: gave up after %d unexpected errors; marked %s", record.id, INTERNAL_ATTEMPTS, state.value
@@ -194,7 +184,8 @@ class Dispatcher:
                 record = self._keep(record)
                 lead = resolve_lead(sale.lead.text, self.client)
                 prospect_id, label = lead.prospect_id, lead.label
-                record = self._owned(record, prospect_id=prospect_id, lead_label=label)
+                resolved = replace(sale, lead=replace(sale.lead, prospect_id=prospect_id, label=label))
+                record = self._owned(record, **sale_columns(resolved))
             body = sale_body(sale, prospect_id)
             if record.maybe_posted:
                 # An earlier attempt may have created it: adopt it rather than doubling the sale.

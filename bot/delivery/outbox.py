@@ -25,10 +25,11 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from typing import get_args, get_type_hints
 
 from sqlalchemy import (
     and_,
@@ -43,8 +44,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 
 from bot.delivery.schema import metadata, notifications, response_url_uses, sales
-from bot.domain.lead_text import lead_kind
-from bot.domain.model import STATUSES, LeadRef, RawSale, Sale, SaleState  # noqa: F401 - SaleState: part of this API
+from bot.domain.model import RawSale, Sale, SaleState  # noqa: F401 - SaleState: part of this API
 
 log = logging.getLogger(__name__)
 
@@ -95,54 +95,84 @@ class AlreadySending(Exception):
         self.record = record
 
 
-# How a validated sale's UTC date is stored in ``sales_date``: sortable text, "2026-11-26 09:30:00".
+# How a validated sale's UTC date is kept in the ``sales_date`` column: sortable text, "2026-11-26 09:30:00".
 STORED_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def sale_columns(sale: Sale) -> dict:
-    """The validated sale as the outbox's columns; ``sale_from_columns`` reads it back."""
+def sale_columns(sale: Sale | None) -> dict:
+    """The validated sale as its row keeps it: all of it as JSON in ``sale`` (read back by
+    ``sale_from_columns``), and copies of the three values queries select by, written with it."""
+    if sale is None:
+        return {"sale": "null", "prospect_id": None, "product_sku": "", "sales_date": ""}
     return {
-        "lead_text": sale.lead.text,
+        "sale": json.dumps(_to_json(sale), separators=(",", ":")),
         "prospect_id": sale.lead.prospect_id,
-        "lead_label": sale.lead.label,
         "product_sku": sale.product_sku,
-        "status": sale.status,
-        "revenue": str(sale.revenue),
-        "sales_owner_email": sale.sales_owner_email,
         "sales_date": stored_date(sale.sales_date_utc),
     }
 
 
-def sale_from_columns(row: Submission) -> Sale | None:
-    """The validated sale a row holds; None when its columns don't read as one."""
-    when = stored_date_value(row.sales_date)
+def sale_from_columns(text: str | None) -> Sale | None:
+    """The validated sale a row's ``sale`` column holds; None when it doesn't read as one."""
     try:
-        revenue = Decimal(row.revenue)
-    except (InvalidOperation, TypeError):
+        return _from_json(Sale, json.loads(text or "null"))
+    except (ValueError, TypeError, KeyError, InvalidOperation, RecursionError):
         return None
-    if when is None or not revenue.is_finite() or revenue < 0 or row.status not in STATUSES:
-        return None
-    if not (row.lead_text and row.product_sku and row.sales_owner_email):
-        return None
-    return Sale(
-        lead=LeadRef(row.lead_text, lead_kind(row.lead_text) or "", row.prospect_id, row.lead_label),
-        product_sku=row.product_sku,
-        status=row.status,
-        revenue=revenue,
-        sales_owner_email=row.sales_owner_email,
-        sales_date_utc=when,
+
+
+# The JSON follows the dataclasses' fields and types (text; Decimal as text; aware datetimes in ISO
+# form, UTC; bool/int/float; nested dataclasses), so a new field of Sale needs no change here.
+def _to_json(value):
+    if is_dataclass(value):
+        return {f.name: _to_json(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Decimal):
+        return str(value)  # exactly as typed: "12000.50" stays "12000.50"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    return value
+
+
+def _from_json(cls, data):
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__}: not an object")
+    hints = get_type_hints(cls)
+    # A field added since the row was written takes its default (and must have one).
+    return cls(
+        **{f.name: _read_value(hints[f.name], data[f.name]) for f in fields(cls) if f.name in data or _required(f)}
     )
+
+
+def _required(f) -> bool:
+    return f.default is MISSING and f.default_factory is MISSING
+
+
+def _read_value(kind, value):
+    if value is None and type(None) in get_args(kind):
+        return None
+    kind = next((k for k in get_args(kind) if k is not type(None)), kind)  # "str | None" -> str
+    if is_dataclass(kind):
+        return _from_json(kind, value)
+    if kind in (bool, int, float):
+        if type(value) is not kind:
+            raise TypeError(f"{kind.__name__}: not one")
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{kind.__name__}: not text")
+    if kind is Decimal:
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError("not a finite number")
+        return number
+    if kind is datetime:
+        when = datetime.fromisoformat(value)
+        if when.tzinfo is None:
+            raise ValueError("a date without its offset")
+        return when.astimezone(timezone.utc)
+    return value
 
 
 def stored_date(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime(STORED_DATE_FORMAT)
-
-
-def stored_date_value(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, STORED_DATE_FORMAT).replace(tzinfo=timezone.utc)
-    except (TypeError, ValueError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -157,21 +187,43 @@ class Submission:
     response_url: str | None
     user_tz: str
     user_locale: str | None
-    raw: RawSale
-    lead_text: str
-    prospect_id: str | None
-    lead_label: str | None
-    product_sku: str
-    status: str
-    revenue: str
-    sales_owner_email: str
-    sales_date: str
+    raw: RawSale  # what was typed
+    sale: Sale | None  # as validated (what LeadSquared is sent, and shown); None: a row that doesn't read as one
     created_at: float
 
+    # The validated sale's values as text, for what shows them ("" when the row holds no sale).
     @property
-    def sale(self) -> Sale | None:
-        """The validated sale, read from the columns (what LeadSquared is sent, and shown)."""
-        return sale_from_columns(self)
+    def lead_text(self) -> str:
+        return self.sale.lead.text if self.sale else ""
+
+    @property
+    def prospect_id(self) -> str | None:
+        return self.sale.lead.prospect_id if self.sale else None
+
+    @property
+    def lead_label(self) -> str | None:
+        return self.sale.lead.label if self.sale else None
+
+    @property
+    def product_sku(self) -> str:
+        return self.sale.product_sku if self.sale else ""
+
+    @property
+    def status(self) -> str:
+        return self.sale.status if self.sale else ""
+
+    @property
+    def revenue(self) -> str:
+        return str(self.sale.revenue) if self.sale else ""
+
+    @property
+    def sales_owner_email(self) -> str:
+        return self.sale.sales_owner_email if self.sale else ""
+
+    @property
+    def sales_date(self) -> str:
+        """The UTC date as the ``sales_date`` column keeps it, "2026-11-26 09:30:00"."""
+        return stored_date(self.sale.sales_date_utc) if self.sale else ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +249,9 @@ class SaleRecord(Submission):
     def from_row(cls, row) -> SaleRecord:
         data = dict(row._mapping)
         data["raw"] = RawSale.from_dict(json.loads(data["raw"] or "{}"))
+        data["sale"] = sale_from_columns(data["sale"])
+        for copy in ("prospect_id", "product_sku", "sales_date"):  # the query copies of the sale's values
+            del data[copy]
         data["state"] = SaleState(data["state"])
         data["maybe_posted"] = bool(data["maybe_posted"])
         data["delay_notified"] = bool(data["delay_notified"])
@@ -629,8 +684,9 @@ class Outbox:
         return record, True
 
     def _row_values(self, sub: Submission) -> dict:
-        values = {k: v for k, v in sub.__dict__.items() if k != "raw"}
+        values = {k: v for k, v in sub.__dict__.items() if k not in ("raw", "sale")}
         values["raw"] = json.dumps(sub.raw.to_dict())
+        values.update(sale_columns(sub.sale))
         return values
 
     def _get_by_key(self, submission_key: str, deadline: float) -> SaleRecord | None:

@@ -27,14 +27,10 @@ sales = Table(
     Column("user_tz", Text, nullable=False, default="UTC"),
     Column("user_locale", Text),
     Column("raw", Text, nullable=False),  # RawSale as JSON: what the user typed
-    # The validated sale, kept for history and messages.
-    Column("lead_text", Text, nullable=False, default=""),
+    Column("sale", Text, nullable=False),  # the validated Sale as JSON (bot.delivery.outbox.sale_columns)
+    # Copies of the sale's values that queries select by, written with it; read from ``sale``.
     Column("prospect_id", Text),
-    Column("lead_label", Text),
     Column("product_sku", Text, nullable=False, default=""),
-    Column("status", Text, nullable=False, default=""),
-    Column("revenue", Text, nullable=False, default=""),
-    Column("sales_owner_email", Text, nullable=False, default=""),
     Column("sales_date", Text, nullable=False, default=""),  # yyyy-MM-dd HH:mm:ss UTC
     # Delivery state.
     Column("state", String(16), nullable=False, index=True),

@@ -15,11 +15,17 @@ from decimal import Decimal, InvalidOperation
 
 from bot.domain.dates import SalesDateError, parse_sales_date
 from bot.domain.lead_text import lead_kind
-from bot.domain.model import STATUSES_IN_WORDS, LeadRef, RawSale, Sale, canonical_status
+from bot.domain.model import (
+    MAX_EMAIL,
+    MAX_LEAD,
+    MAX_SKU,
+    STATUSES_IN_WORDS,
+    LeadRef,
+    RawSale,
+    Sale,
+    canonical_status,
+)
 
-MAX_LEAD = 200
-MAX_SKU = 100
-MAX_EMAIL = 254
 MAX_REVENUE = Decimal("1000000000000")  # a trillion: anything above is a typo
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 REVENUE_RE = re.compile(r"^\d{1,3}(,\d{2,3})*(\.\d+)?$|^\d+(\.\d+)?$")

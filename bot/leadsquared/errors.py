@@ -1,8 +1,10 @@
-"""The one place that decides what a LeadSquared failure means, and what to tell the salesperson.
+"""The one place that decides what a LeadSquared failure means.
 
 ``classify_response`` turns an HTTP answer into a :class:`LeadSquaredError` (or ``None`` for
-success); ``classify_exception`` does the same for an exception raised by ``requests``;
-``explain`` gives the plain-words text for each cause.
+success); ``classify_exception`` does the same for an exception raised by ``requests``. Each
+carries a domain :class:`~bot.domain.explanations.ErrorKind`; ``failure_of`` maps LeadSquared's
+MX codes to the kind of refusal, and the words the salesperson reads are in
+``bot.domain.explanations`` (``explain`` here only bridges to them).
 
 The split that matters most is between errors where *nothing happened* (AUTH, APPLICATION,
 BAD_REQUEST, NOT_FOUND, RATE_LIMITED, UNREACHABLE) and AMBIGUOUS, where the request may have
@@ -18,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 import ssl
-from enum import Enum
 
 import requests
 from urllib3.exceptions import (
@@ -32,19 +33,12 @@ from urllib3.exceptions import (
 from urllib3.exceptions import ProxyError as _Urllib3ProxyError
 from urllib3.exceptions import SSLError as _Urllib3SSLError
 
+from bot.domain import explanations
+from bot.domain.explanations import ErrorKind, Failure, Refusal
+
 MESSAGE_MAX_CHARS = 300
 RATE_LIMIT_TYPE = "MXAPIRateLimitExceededException"
 RATE_LIMIT_TEXT = "api calls exceeded the limit"
-
-
-class ErrorKind(str, Enum):
-    AUTH = "auth"  # keys refused (wrong keys, wrong region's host, user deactivated)
-    APPLICATION = "application"  # LeadSquared said no, with its own MX… reason
-    BAD_REQUEST = "bad_request"  # the request itself was malformed (400 and the like)
-    NOT_FOUND = "not_found"  # no such API (404 / 405 / redirect): wrong host or path
-    RATE_LIMITED = "rate_limited"  # too many calls; nothing was done; retry after the window
-    UNREACHABLE = "unreachable"  # never got there (refused, DNS, connect timeout); nothing was sent
-    AMBIGUOUS = "ambiguous"  # sent, but no usable answer: it may or may not have been applied
 
 
 class LeadSquaredError(Exception):
@@ -325,76 +319,31 @@ def classify_exception(exc: BaseException) -> LeadSquaredError:
     return err(ErrorKind.AMBIGUOUS, "unexpected error while calling LeadSquared")
 
 
-# --------------------------------------------------------------------------- plain words
+# --------------------------------------------------------------------------- to the domain's words
 
-AUTH_TEXT = (
-    "LeadSquared refused our access keys — the keys may be wrong, for another region's host, "
-    "or their user deactivated. Ask your LeadSquared admin."
-)
-
-_APPLICATION_HINTS = {
-    "MXInvalidEntityException": "Check the lead, product and sales owner, then try again.",
-    "MXInvalidInputException": "Correct that field and try again.",
-    "MXDuplicateEntryException": "It looks like this is already in LeadSquared — check there before trying again.",
+# LeadSquared's MX codes, as the kind of refusal the salesperson is advised on.
+_REFUSALS = {
+    "MXInvalidEntityException": Refusal.WRONG_RECORD,
+    "MXInvalidInputException": Refusal.WRONG_INPUT,
+    "MXDuplicateEntryException": Refusal.DUPLICATE,
 }
 
 
-def explain(err: LeadSquaredError) -> str:
-    """What happened and what to do, in plain words for the salesperson."""
-    kind = err.kind
-    said = f"LeadSquared said: {_sentence(err.message)}" if err.message else None
-    if kind is ErrorKind.AUTH:
-        return AUTH_TEXT
-    if kind is ErrorKind.APPLICATION:
-        hint = _APPLICATION_HINTS.get(
-            err.exception_type or "",
-            "Sending it again unchanged will fail the same way — fix what it says, or ask your LeadSquared admin.",
-        )
-        if said:
-            return f"{said} {hint}"
-        what = f" ({err.exception_type})" if err.exception_type else ""
-        return f"LeadSquared turned the sale down{what} without saying why. {hint}"
-    if kind is ErrorKind.BAD_REQUEST:
-        head = said or "LeadSquared rejected the request as malformed."
-        return (
-            f"{head} This is most likely a problem in LogSale rather than in what you typed — "
-            "nothing was saved. Tell whoever runs LogSale."
-        )
-    if kind is ErrorKind.NOT_FOUND:
-        return (
-            "LeadSquared didn't recognise the address LogSale called, so nothing was saved. The "
-            "LeadSquared host setting is probably wrong — ask whoever runs LogSale to check it."
-        )
-    if kind is ErrorKind.RATE_LIMITED:
-        return (
-            "LeadSquared is busy: this account has hit its limit on API calls (shared with other "
-            "integrations), so nothing was saved. Wait a few seconds and try again."
-        )
-    if kind is ErrorKind.UNREACHABLE:
-        return (
-            "LogSale couldn't reach LeadSquared (a network problem, or LeadSquared is down), so "
-            "nothing was sent. Try again in a minute."
-        )
-    # AMBIGUOUS
-    return (
-        "LeadSquared didn't give a clear answer, so we can't tell whether the sale was saved. "
-        "Check the lead's sales activities in LeadSquared before logging it again, so it isn't "
-        "recorded twice."
+def failure_of(err: LeadSquaredError) -> Failure:
+    """The error as ``bot.domain.explanations`` words it (detail, ours, is never shown)."""
+    return Failure(
+        kind=err.kind,
+        said=err.message,
+        refusal=_REFUSALS.get(err.exception_type or "", Refusal.OTHER),
+        code=err.exception_type,
     )
 
 
-_DELAY_TEXT = {
-    ErrorKind.RATE_LIMITED: "LeadSquared is busy (too many requests for your account right now).",
-    ErrorKind.UNREACHABLE: "I can't reach LeadSquared right now.",
-    ErrorKind.AMBIGUOUS: "LeadSquared didn't answer in time, so I'm checking whether the sale arrived.",
-}
+def explain(err: LeadSquaredError) -> str:
+    """What happened and what to do, in plain words (the table is ``bot.domain.explanations``)."""
+    return explanations.explain(failure_of(err))
 
 
 def explain_delay(err: LeadSquaredError) -> str:
     """For a transient failure the sale is queued and retried: why it is late, in plain words."""
-    return _DELAY_TEXT.get(err.kind) or explain(err)
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", "…")) else text + "."
+    return explanations.explain_delay(failure_of(err))

@@ -33,7 +33,7 @@ from enum import Enum
 from cachetools import TTLCache
 
 from bot.domain.lead_text import lead_kind, phone_forms
-from bot.domain.validation import MAX_SKU  # a longer "SKU" is never offered as typed
+from bot.domain.model import MAX_SKU  # a longer "SKU" is never offered as typed
 from bot.leadsquared.client import LeadSquaredClient
 from bot.leadsquared.errors import ErrorKind, LeadSquaredError
 from bot.slack_limits import MAX_OPTIONS, OPTION_TEXT_MAX, OPTION_VALUE_MAX

@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.delivery.outbox import SaleRecord, SaleState, stored_date_value
+from bot.delivery.outbox import SaleRecord, SaleState
 from bot.domain.dates import format_for_user
 from bot.domain.lead_text import lead_kind
 from bot.leadsquared.currency import AccountCurrency
@@ -143,10 +143,7 @@ def format_revenue(revenue: str, slack_locale: str | None = None, currency: Acco
 
 
 def sale_date_for_user(record: SaleRecord) -> str:
-    when = stored_date_value(record.sales_date)
-    if when is None:
-        return record.sales_date
-    return format_for_user(when, record.user_tz)
+    return format_for_user(record.sale.sales_date_utc, record.user_tz) if record.sale else ""
 
 
 def _picked(label: str, value: str) -> str:

@@ -1,8 +1,9 @@
 """The /logsale modal: building it, and reading a submission back.
 
-Block ids are a contract (tests and other tools rely on them): lead, product_sku,
-status, revenue, sales_owner, sales_date; callback_id "logsale". Each element's
-action_id equals its block_id.
+Both come from the field table on ``RawSale`` (``bot.domain.model.FORM_FIELDS``): one input block
+per field, in its order, its element chosen by the field's kind of entry. Block ids are a contract
+(tests and other tools rely on them): lead, product_sku, status, revenue, sales_owner, sales_date;
+callback_id "logsale". Each element's action_id equals its block_id.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.model import STATUSES, STATUSES_IN_WORDS, RawSale, canonical_status
+from bot.domain.model import FORM_FIELDS, Entry, FormField, RawSale
 from bot.domain.validation import parse_revenue
 from bot.slack_limits import MAX_METADATA
 from bot.slack_ui import shapes
 
 CALLBACK_ID = "logsale"
-BLOCK_IDS = ("lead", "product_sku", "status", "revenue", "sales_owner", "sales_date")
+BLOCK_IDS = tuple(form.name for form in FORM_FIELDS)
 # Slack caps an option's text at 75 characters; anything longer did not come from Slack.
 MAX_LABEL = 200
 
@@ -81,67 +82,27 @@ def build_logsale_modal(
     product_option_label: str | None = None,
     search_enabled: bool = False,
 ) -> dict:
-    """The modal as a views.open/views.update payload. to_dict() enforces Slack's limits."""
-    blocks = [
-        InputBlock(
-            block_id="lead",
-            label="Lead (who bought)",
-            element=_lead_element(prefill.lead, prefill.lead_label or lead_option_label, search_enabled),
-            hint="Search by name, email or phone — or paste the LeadSquared ProspectId.",
-        ),
-        InputBlock(
-            block_id="product_sku",
-            label="Product SKU",
-            element=_product_element(
-                prefill.product_sku, prefill.product_label or product_option_label, search_enabled
-            ),
-        ),
-        InputBlock(
-            block_id="status",
-            label="Status",
-            element=StaticSelectElement(
-                action_id="status",
-                placeholder=STATUSES_IN_WORDS,
-                options=[Option(text=s, value=s) for s in STATUSES],
-                initial_option=_status_option(prefill.status),
-            ),
-        ),
-        InputBlock(
-            block_id="revenue",
-            label="Revenue",
-            element=NumberInputElement(
-                action_id="revenue",
-                is_decimal_allowed=True,
-                min_value="0",
-                initial_value=_revenue_initial(prefill.revenue),
-                placeholder="e.g. 12000 or 12000.50",
-            ),
-        ),
-        InputBlock(
-            block_id="sales_owner",
-            label="Sales owner (LeadSquared user email)",
-            element=EmailInputElement(
-                action_id="sales_owner",
-                initial_value=prefill.sales_owner.strip()[:254] or None,
-                placeholder="you@company.com",
-            ),
-        ),
-        InputBlock(
-            block_id="sales_date",
-            label="Date of sale",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id="sales_date",
-                initial_value=prefill.sales_date[:100] or None,
-                placeholder="empty = now · yesterday 3.30pm · 2 hours ago · this morning · 26 Nov 15:30",
-                max_length=100,
-            ),
-            hint=f"Read in your Slack time zone ({context.tz or 'UTC'}) unless you add one: +05:30, EST… "
-            "(IST, CST, PST mean what they mean in your zone, else give the offset). "
-            "This morning = 09:00, afternoon 14:00, evening 18:00, tonight 20:00.",
-        ),
-        ContextBlock(elements=[MarkdownTextObject(text="Nothing is sent to LeadSquared until you press *Log sale*.")]),
-    ]
+    """The modal as a views.open/views.update payload, one input block per field of ``RawSale``
+    (``FORM_FIELDS``). to_dict() enforces Slack's limits."""
+    option_labels = {"lead_label": lead_option_label, "product_label": product_option_label}
+    blocks: list = []
+    for form in FORM_FIELDS:
+        value = getattr(prefill, form.name)
+        picked = (
+            (getattr(prefill, form.picked_label) or option_labels.get(form.picked_label)) if form.picked_label else None
+        )
+        blocks.append(
+            InputBlock(
+                block_id=form.name,
+                label=form.label,
+                optional=form.optional or None,
+                element=_element_for(form, value, picked, search_enabled),
+                hint=form.hint.format(tz=context.tz or "UTC") if form.hint else None,
+            )
+        )
+    blocks.append(
+        ContextBlock(elements=[MarkdownTextObject(text="Nothing is sent to LeadSquared until you press *Log sale*.")])
+    )
     view = View(
         type="modal",
         callback_id=CALLBACK_ID,
@@ -154,42 +115,49 @@ def build_logsale_modal(
     return view.to_dict()
 
 
-def _lead_element(text: str, label: str | None, search_enabled: bool):
-    text = text.strip()
-    if not search_enabled:
-        return PlainTextInputElement(
-            action_id="lead", initial_value=text[:200] or None, placeholder="priya@acme.in, +91 98765 43210"
+def _element_for(form: FormField, value: str, picked: str | None, search_enabled: bool):
+    """The Block Kit element for one field, pre-filled with ``value`` (when it is one it takes)."""
+    if form.entry is Entry.SEARCH:
+        text = value.strip()
+        if not search_enabled:
+            return PlainTextInputElement(
+                action_id=form.name, initial_value=text[: form.longest] or None, placeholder=form.placeholder
+            )
+        initial = Option(text=(picked or text)[:75], value=text[:150]) if text else None
+        return ExternalDataSelectElement(
+            action_id=form.name,
+            placeholder=form.search_placeholder,
+            min_query_length=form.shortest_search,
+            initial_option=initial,
         )
-    initial = Option(text=(label or text)[:75], value=text[:150]) if text else None
-    return ExternalDataSelectElement(
-        action_id="lead",
-        placeholder="Type a name, email or phone",
-        min_query_length=2,
-        initial_option=initial,
+    if form.entry is Entry.CHOICE:
+        wanted = value.strip().lower()  # "won " prefills Won
+        match = next((choice for choice in form.choices if choice.lower() == wanted), None)
+        return StaticSelectElement(
+            action_id=form.name,
+            placeholder=form.placeholder,
+            options=[Option(text=choice, value=choice) for choice in form.choices],
+            initial_option=Option(text=match, value=match) if match else None,
+        )
+    if form.entry is Entry.DECIMAL:
+        number = parse_revenue(value) if value else None
+        return NumberInputElement(
+            action_id=form.name,
+            is_decimal_allowed=True,
+            min_value="0",
+            initial_value=format(number, "f") if number is not None else None,
+            placeholder=form.placeholder,
+        )
+    if form.entry is Entry.EMAIL:
+        return EmailInputElement(
+            action_id=form.name, initial_value=value.strip()[: form.longest] or None, placeholder=form.placeholder
+        )
+    return PlainTextInputElement(
+        action_id=form.name,
+        initial_value=value[: form.longest] or None,
+        placeholder=form.placeholder,
+        max_length=form.longest,
     )
-
-
-def _product_element(sku: str, label: str | None, search_enabled: bool):
-    sku = sku.strip()
-    if not search_enabled:
-        return PlainTextInputElement(action_id="product_sku", initial_value=sku[:100] or None, placeholder="SKU-PRO")
-    initial = Option(text=(label or sku)[:75], value=sku[:150]) if sku else None
-    return ExternalDataSelectElement(
-        action_id="product_sku",
-        placeholder="Type a SKU or product name",
-        min_query_length=1,
-        initial_option=initial,
-    )
-
-
-def _status_option(status: str) -> Option | None:
-    match = canonical_status(status)
-    return Option(text=match, value=match) if match else None
-
-
-def _revenue_initial(revenue: str) -> str | None:
-    value = parse_revenue(revenue) if revenue else None
-    return format(value, "f") if value is not None else None
 
 
 def read_raw_sale(view: dict) -> RawSale:
@@ -204,12 +172,12 @@ def read_raw_sale(view: dict) -> RawSale:
     values = state.get("values") if isinstance(state, dict) else None
     if not isinstance(values, dict):
         values = {}
-    fields = {}
-    for block_id in BLOCK_IDS:
-        fields[block_id] = _element_value(values.get(block_id))
-    fields["lead_label"] = _picked_label(values.get("lead"), fields["lead"])
-    fields["product_label"] = _picked_label(values.get("product_sku"), fields["product_sku"])
-    return RawSale(**fields)
+    typed = {}
+    for form in FORM_FIELDS:
+        typed[form.name] = _element_value(values.get(form.name))
+        if form.picked_label:
+            typed[form.picked_label] = _picked_label(values.get(form.name), typed[form.name])
+    return RawSale(**typed)
 
 
 def _element(block) -> dict | None:

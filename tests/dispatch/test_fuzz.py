@@ -85,21 +85,23 @@ def test_slash_command_bodies_with_payload_anywhere_are_commands(in_process_bot)
 
 def test_the_background_worker_refuses_what_the_ack_would_refuse(in_process_bot):
     """Bolt runs lazy listeners even after an errors ack; our worker re-validates instead."""
-    import time
-
-    from bot.delivery.outbox import SaleState, Submission
+    from bot.delivery.outbox import SaleState
     from bot.domain.model import RawSale
+    from tests import factories
 
     services = in_process_bot.services
     bad = RawSale(lead=in_process_bot.lead_id, product_sku="SKU", status="Maybe", revenue="-1", sales_owner="x")
-    record, _ = services.outbox.enqueue(
-        Submission(
-            submission_key="T:VBAD", team_id="T", user_id="U123", user_name="", channel_id="C123",
-            response_url=None, user_tz="UTC", user_locale=None, raw=bad, lead_text=bad.lead,
-            prospect_id=in_process_bot.lead_id, lead_label=None, product_sku="SKU", status="Maybe",
-            revenue="-1", sales_owner_email="x", sales_date="", created_at=time.time(),
-        )
-    )  # fmt: skip
+    # A row the ack would have refused, stored anyway: what a lazy listener run after the errors ack would store.
+    stored = factories.changed(
+        factories.submission("T:VBAD", user_tz="UTC", user_locale=None, prospect_id=in_process_bot.lead_id),
+        raw=bad,
+        lead_text=bad.lead,
+        product_sku="SKU",
+        status="Maybe",
+        revenue="-1",
+        sales_owner_email="x",
+    )
+    record, _ = services.outbox.enqueue(stored)
     assert services.dispatcher.run_once("test-worker")
     assert services.outbox.get(record.id).state is SaleState.FAILED
     assert in_process_bot.leadsquared.calls_to("SalesActivity.svc/Create") == []

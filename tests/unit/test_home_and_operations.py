@@ -19,6 +19,7 @@ from bot.metrics import token_matches
 from bot.queue_cli import describe
 from bot.slack_ui import messages
 from bot.slack_ui.home import HomeData, build_home_view
+from tests import factories
 from tests.unit.delivery.test_outbox import make_submission
 
 
@@ -116,25 +117,7 @@ def test_a_burst_of_changes_is_one_publish_per_interval_claimed_once(database_ur
 
 # --------------------------------------------------------------------------- the Home view
 def sale(n: int, state: SaleState, **fields) -> SaleRecord:
-    values = dict(make_submission(f"T1:V{n}").__dict__)
-    values.update(
-        id=n,
-        state=state,
-        version=1,
-        attempts=1,
-        next_attempt_at=0.0,
-        lease_until=None,
-        claimed_by=None,
-        maybe_posted=False,
-        leadsquared_id=f"A{n}" if state in (SaleState.DONE, SaleState.CANCELLED) else None,
-        error_kind=None,
-        last_error=None,
-        delay_notified=False,
-        cancelled_by=None,
-        updated_at=0.0,
-    )
-    values.update(fields)
-    return SaleRecord(**values)
+    return factories.record(n, state, attempts=1, **fields)
 
 
 def test_each_sale_shows_its_state_in_words_and_only_the_action_that_applies():
@@ -202,14 +185,14 @@ def test_user_text_on_the_home_is_only_ever_plain_text(typed):
 
 def test_a_lead_called_bold_is_not_bold_and_labels_and_currency_read_like_messages():
     raw = RawSale(
-        lead="P-1",
+        lead="0d2c1c9f-5a4b-4c3d-9e8f-1a2b3c4d5e6f",  # a ProspectId, picked by its label
         product_sku="SKU-PRO",
         status="Won",
         revenue="1200000",
         lead_label="*Big* · big@acme.in",
         product_label="SKU-PRO · Pro plan",
     )
-    record = sale(1, SaleState.DONE, raw=raw, lead_text="P-1", prospect_id="P-1", revenue="1200000")
+    record = sale(1, SaleState.DONE, raw=raw)
     rupee = AccountCurrency("₹", "INR")
     view = build_home_view(HomeData("November 2026", 1, "1200000", [record], locale="en-IN", currency=rupee))
     objects = text_objects(view)

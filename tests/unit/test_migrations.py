@@ -1,18 +1,23 @@
 """Schema migrations (bot/migrations, bot/schema_upgrade.py): databases made by the first
 release and by create_all before migrations upgrade without losing a row, a fresh database
 upgrades to exactly the code's tables, several processes upgrading at once all succeed,
-and `python -m bot migrate` does it by hand."""
+and `python -m bot migrate` does it by hand. Revision 0003 folds the sale's per-field columns
+into one JSON column: every sale reads back as the same validated sale."""
 
 from __future__ import annotations
 
 import fcntl
+import importlib
 import json
 import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
@@ -31,10 +36,12 @@ from sqlalchemy import (
     text,
 )
 
-from bot.schema_upgrade import Upgrade, UpgradeTimeout, target_metadata, upgrade_database
+from bot.delivery.outbox import Outbox, sale_from_columns
+from bot.domain.model import LeadRef, Sale
+from bot.schema_upgrade import Upgrade, UpgradeTimeout, alembic_config, target_metadata, upgrade_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HEAD = "0002"
+HEAD = "0003"
 
 # --- the first release's tables, as commit 72f7c05 defined them (bot/domain/outbox.py and
 # bot/domain/rate_limit.py there): what its create_all made in production databases.
@@ -142,6 +149,39 @@ SALE_FAILED = dict(
 )
 RATE_LIMIT_ROW = {"name": "leadsquared", "stamps": "[1795000000.1, 1795000000.2]", "version": 7}
 
+# The sale's per-field columns that revision 0003 folds into the one JSON column ``sale``.
+FOLDED = ("lead_text", "lead_label", "status", "revenue", "sales_owner_email")
+# What each row above means, as the validated sale the code reads back.
+ASHA = Sale(
+    lead=LeadRef("asha@buyer.in", "email", "d3f1c0de-0000-4000-8000-000000000001", "Asha Verma — asha@buyer.in"),
+    product_sku="SKU-001",
+    status="Won",
+    revenue=Decimal("125000.00"),
+    sales_owner_email="aditi@seller.in",
+    sales_date_utc=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc),
+)
+RAVI = Sale(
+    lead=LeadRef("ravi@buyer.in", "email", None, None),
+    product_sku="SKU-001",
+    status="Won",
+    revenue=Decimal("125000.00"),
+    sales_owner_email="aditi@seller.in",
+    sales_date_utc=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc),
+)
+
+
+def after_0003(row: dict) -> dict:
+    """A row as revision 0003 leaves it, but for its ``sale`` (compared as the sale it reads as)."""
+    return {name: value for name, value in row.items() if name not in FOLDED}
+
+
+def sales_rows(engine) -> tuple[list[dict], list[Sale | None]]:
+    """logsale_sales' rows without ``sale``, and the sale each reads as."""
+    found = rows(engine, "logsale_sales")
+    return [{k: v for k, v in row.items() if k != "sale"} for row in found], [
+        sale_from_columns(row["sale"]) for row in found
+    ]
+
 
 def rows(engine, table_name: str) -> list[dict]:
     with engine.connect() as conn:
@@ -191,18 +231,33 @@ def test_a_database_made_by_the_first_release_upgrades_to_head_keeping_every_row
 
     assert upgrade_database(engine) == Upgrade(before=None, after=HEAD, stamped=True)
 
-    assert rows(engine, "logsale_sales") == [SALE_DONE, SALE_FAILED]
+    assert sales_rows(engine) == ([after_0003(SALE_DONE), after_0003(SALE_FAILED)], [ASHA, RAVI])
     assert rows(engine, "logsale_rate_limit") == [RATE_LIMIT_ROW]
     assert version_rows(engine) == [HEAD]
     assert schema_differences(engine) == []
     if engine.dialect.name == "postgresql":
-        # The lengths are gone: a 300-character lead label is stored.
-        assert column_types(engine, "logsale_sales")["lead_label"] == "TEXT"
+        # The lengths are gone: a 300-character SKU is stored.
+        assert column_types(engine, "logsale_sales")["product_sku"] == "TEXT"
         with engine.begin() as conn:
-            conn.execute(text("UPDATE logsale_sales SET lead_label = :label WHERE id = 2"), {"label": "L" * 300})
+            conn.execute(text("UPDATE logsale_sales SET product_sku = :sku WHERE id = 2"), {"sku": "S" * 300})
     # The next start (every worker's) finds it at head and changes nothing.
     assert upgrade_database(engine) == Upgrade(before=HEAD, after=HEAD)
-    assert rows(engine, "logsale_sales")[0] == SALE_DONE
+    assert sales_rows(engine)[1][0] == ASHA
+
+
+def tables_before_0003() -> MetaData:
+    """Every table as create_all made it between revisions 0002 and 0003: logsale_sales with its
+    per-field columns, as Text (what 0002 widened them to)."""
+    widened = importlib.import_module("bot.migrations.versions.0002_text_columns_notifications_home").WIDENED
+    tables = MetaData()
+    for table in target_metadata().tables.values():
+        if table.name != "logsale_sales":
+            table.to_metadata(tables)
+    sales = release_1_sales.to_metadata(tables)
+    for column in sales.columns:
+        if column.name in widened:
+            column.type = Text()
+    return tables
 
 
 def current_main_rows() -> dict[str, list[dict]]:
@@ -251,7 +306,7 @@ def test_a_database_made_by_create_all_before_migrations_is_stamped_and_upgraded
     everything = current_main_rows()
     if made_with == "notifications but no home tabs yet":
         everything = {k: v for k, v in everything.items() if k not in ("logsale_home_tabs", "logsale_sale_threads")}
-    code = target_metadata()
+    code = tables_before_0003()
     code.create_all(engine, tables=[code.tables[name] for name in everything])
     with engine.begin() as conn:
         for name, values in everything.items():
@@ -259,10 +314,96 @@ def test_a_database_made_by_create_all_before_migrations_is_stamped_and_upgraded
 
     assert upgrade_database(engine) == Upgrade(before=None, after=HEAD, stamped=True)
 
+    sales = everything.pop("logsale_sales")
+    meenakshi = Sale(**{**ASHA.__dict__, "lead": LeadRef(**{**ASHA.lead.__dict__, "label": sales[0]["lead_label"]})})
+    assert sales_rows(engine) == ([after_0003(row) for row in sales], [meenakshi, RAVI])
     for name, values in everything.items():
         assert rows(engine, name) == values, name
     assert schema_differences(engine) == []
     assert version_rows(engine) == [HEAD]
+
+
+PRIYA_PID = "0d2c1c9f-5a4b-4c3d-9e8f-1a2b3c4d5e6f"
+# Rows as the code of revision 0002 wrote them (bot.delivery.outbox.sale_columns there), with
+# the sale each read back as.
+WRITTEN_UNDER_0002 = [
+    (
+        dict(
+            SALE_DONE,
+            id=11,
+            submission_key="T0001:V11",
+            raw='{"lead": "+91 98765 43210", "status": "open", "revenue": "12,000.50"}',
+            lead_text="+91 98765 43210",  # a phone lead, resolved by the worker afterwards
+            prospect_id=PRIYA_PID,
+            lead_label="Priya Shah · priya@acme.in",
+            product_sku="SKU-PRO",
+            status="Open",
+            revenue="12000.50",
+            sales_owner_email="owner@acme.in",
+            sales_date="2026-11-26 09:30:00",
+            state="pending",
+            leadsquared_id=None,
+        ),
+        Sale(
+            lead=LeadRef("+91 98765 43210", "phone", PRIYA_PID, "Priya Shah · priya@acme.in"),
+            product_sku="SKU-PRO",
+            status="Open",
+            revenue=Decimal("12000.50"),
+            sales_owner_email="owner@acme.in",
+            sales_date_utc=datetime(2026, 11, 26, 9, 30, tzinfo=timezone.utc),
+        ),
+    ),
+    (
+        dict(
+            SALE_DONE,
+            id=12,
+            submission_key="T0001:V12",
+            lead_text=PRIYA_PID,  # a ProspectId pasted as it is
+            prospect_id=PRIYA_PID,
+            lead_label=None,
+            status="Lost",
+            revenue="0",
+            sales_date="2026-11-01 00:00:00",
+            leadsquared_id="a1b2c3d4-0000-4000-8000-0000000000bb",
+        ),
+        Sale(
+            lead=LeadRef(PRIYA_PID, "prospect_id", PRIYA_PID, None),
+            product_sku="SKU-001",
+            status="Lost",
+            revenue=Decimal("0"),
+            sales_owner_email="aditi@seller.in",
+            sales_date_utc=datetime(2026, 11, 1, 0, 0, tzinfo=timezone.utc),
+        ),
+    ),
+    # Never a sale (an older, laxer release stored it): still none, and the worker refuses it.
+    (dict(SALE_FAILED, id=13, submission_key="T0001:V13", revenue="12k", sales_date="yesterday"), None),
+]
+
+
+def test_sales_written_under_0002_read_back_as_the_same_sales_after_0003(engine):
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+    with engine.begin() as conn:
+        table_0002 = Table("logsale_sales", MetaData(), autoload_with=conn)
+        assert set(FOLDED) <= set(table_0002.columns.keys())
+        conn.execute(insert(table_0002), [row for row, _sale in WRITTEN_UNDER_0002])
+
+    assert upgrade_database(engine) == Upgrade(before="0002", after=HEAD)
+
+    assert set(FOLDED).isdisjoint(column_types(engine, "logsale_sales"))
+    assert schema_differences(engine) == []
+    outbox = Outbox(engine)
+    for row, sale in WRITTEN_UNDER_0002:
+        record = outbox.get(row["id"])
+        assert record.sale == sale, row["id"]
+        assert record.raw.lead == json.loads(row["raw"])["lead"]
+        kept = ("submission_key", "user_id", "version", "leadsquared_id", "created_at", "updated_at")
+        assert [getattr(record, name) for name in kept] == [row[name] for name in kept]
+        assert record.state.value == row["state"]
+    # The copies queries select by came through too.
+    assert outbox.known_skus() == {"SKU-PRO", "SKU-001"}
+    assert outbox.leadsquared_ids_for_lead(PRIYA_PID, other_than=0) == {"a1b2c3d4-0000-4000-8000-0000000000bb"}
+    assert [r.id for r in outbox.logged_since("U0001", "2026-11-01 00:00:00")] == [12]
 
 
 def test_a_fresh_database_upgrades_to_exactly_the_code_s_tables(engine):
@@ -382,24 +523,24 @@ def test_python_m_bot_migrate_upgrades_a_first_release_database_and_says_from_wh
 
     status = migrate("--status", database_url=url, cwd=tmp_path)
     assert status.returncode == 0 and status.stdout.count("\n") == 1
-    assert "revision none" in status.stdout and "newest is 0002" in status.stdout
+    assert "revision none" in status.stdout and "newest is 0003" in status.stdout
     assert "alembic_version" not in inspect(engine).get_table_names()  # --status changes nothing
 
     done = migrate(database_url=url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "database upgraded from 0001 (made before migrations, stamped) to 0002\n"
-    assert rows(engine, "logsale_sales") == [SALE_DONE, SALE_FAILED]
+    assert done.stdout == "database upgraded from 0001 (made before migrations, stamped) to 0003\n"
+    assert sales_rows(engine) == ([after_0003(SALE_DONE), after_0003(SALE_FAILED)], [ASHA, RAVI])
 
     again = migrate(database_url=url, cwd=tmp_path)
-    assert (again.returncode, again.stdout) == (0, "database already at revision 0002 (newest): nothing to do\n")
+    assert (again.returncode, again.stdout) == (0, "database already at revision 0003 (newest): nothing to do\n")
     status = migrate("--status", database_url=url, cwd=tmp_path)
-    assert status.stdout == "database at revision 0002; newest is 0002 (up to date)\n"
+    assert status.stdout == "database at revision 0003; newest is 0003 (up to date)\n"
     engine.dispose()
 
 
 def test_python_m_bot_migrate_on_a_fresh_database_and_on_an_unreachable_one(tmp_path):
     fresh = migrate(database_url=f"sqlite:///{tmp_path / 'new.db'}", cwd=tmp_path)
-    assert (fresh.returncode, fresh.stdout) == (0, "database upgraded from an empty database to 0002\n")
+    assert (fresh.returncode, fresh.stdout) == (0, "database upgraded from an empty database to 0003\n")
 
     # Nothing listens on port 1; the password must not be echoed.
     down = migrate("--wait", "1", database_url="postgresql://logsale:s3cret-pw@127.0.0.1:1/logsale", cwd=tmp_path)

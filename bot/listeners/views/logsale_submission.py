@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from slack_bolt import Ack, BoltContext
 
-from bot.delivery.outbox import AlreadySending, MaybeStored, NotStored, Submission, sale_columns
+from bot.delivery.outbox import AlreadySending, MaybeStored, NotStored, Submission
 from bot.delivery.sale_threads import SaleThreads
 from bot.domain.model import RawSale
 from bot.domain.validation import validate_sale
@@ -119,7 +119,7 @@ def handle_logsale_submission(ack: Ack, body: dict, view: dict, context: BoltCon
         user_tz=tz,
         user_locale=locale,
         raw=raw,
-        **sale_columns(replace(sale, lead=lead)),
+        sale=replace(sale, lead=lead),
         created_at=now,
     )
     try:

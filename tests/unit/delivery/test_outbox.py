@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
 
-from bot.delivery.outbox import Outbox, SaleState, Submission
+from bot.delivery.outbox import Outbox, SaleState, Submission, sale_columns, sale_from_columns
 from bot.delivery.rate_limit import SharedRateLimiter
+from bot.domain.model import LeadRef, Sale
 from tests import factories
 
 
@@ -292,3 +296,60 @@ def test_a_response_url_gives_five_uses_across_processes_and_threads(database_ur
     outbox.give_back_response_url_use(url)  # Slack answered 503: that post didn't count
     assert outbox.take_response_url_use(url) and not outbox.take_response_url_use(url)
     assert outbox.take_response_url_use("https://hooks.slack.com/commands/T1/2/other")  # counted per URL
+
+
+# --------------------------------------------------------------------------- the sale as JSON
+PRIYA = Sale(
+    lead=LeadRef("+91 98765 43210", "phone", "0d2c1c9f-5a4b-4c3d-9e8f-1a2b3c4d5e6f", None),
+    product_sku="SKU-PRO",
+    status="Won",
+    revenue=Decimal("12000.50"),
+    sales_owner_email="owner@acme.in",
+    sales_date_utc=datetime(2026, 11, 26, 9, 30, 15, 250000, tzinfo=timezone.utc),
+)
+
+
+def test_the_validated_sale_is_one_json_column_and_reads_back_as_itself():
+    stored = sale_columns(PRIYA)
+    assert json.loads(stored["sale"]) == {
+        "lead": {
+            "text": "+91 98765 43210",
+            "kind": "phone",
+            "prospect_id": "0d2c1c9f-5a4b-4c3d-9e8f-1a2b3c4d5e6f",
+            "label": None,
+        },
+        "product_sku": "SKU-PRO",
+        "status": "Won",
+        "revenue": "12000.50",  # as typed, not 12000.5
+        "sales_owner_email": "owner@acme.in",
+        "sales_date_utc": "2026-11-26T09:30:15.250000+00:00",
+    }
+    # The copies queries select by.
+    assert {k: v for k, v in stored.items() if k != "sale"} == {
+        "prospect_id": "0d2c1c9f-5a4b-4c3d-9e8f-1a2b3c4d5e6f",
+        "product_sku": "SKU-PRO",
+        "sales_date": "2026-11-26 09:30:15",
+    }
+    assert sale_from_columns(stored["sale"]) == PRIYA
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"revenue": "12k"},
+        {"revenue": "NaN"},
+        {"revenue": 12000},  # a number where text was written
+        {"sales_date_utc": "2026-11-26T09:30:00"},  # no offset: which instant?
+        {"sales_date_utc": "yesterday"},
+        {"status": None},
+        {"lead": "priya@acme.in"},
+    ],
+)
+def test_a_stored_sale_that_does_not_read_as_one_is_none(change):
+    data = {**json.loads(sale_columns(PRIYA)["sale"]), **change}
+    assert sale_from_columns(json.dumps(data)) is None
+    missing = json.loads(sale_columns(PRIYA)["sale"])
+    del missing["status"]
+    assert sale_from_columns(json.dumps(missing)) is None
+    for text in (None, "", "null", "[]", "{", "[" * 100000):
+        assert sale_from_columns(text) is None

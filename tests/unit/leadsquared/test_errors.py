@@ -1,4 +1,4 @@
-"""The one LeadSquared error classifier and its plain-words text."""
+"""The one LeadSquared error classifier, and the words each classified answer ends in."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
+from bot.domain.explanations import AUTH_TEXT
 from bot.leadsquared.errors import (
-    AUTH_TEXT,
     ErrorKind,
     LeadSquaredError,
     classify_exception,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,6 +34,7 @@ from bot.slack_ui.modal import (
     build_logsale_modal,
     read_raw_sale,
 )
+from tests import factories
 
 EXPECTED_BLOCK_IDS = ["lead", "product_sku", "status", "revenue", "sales_owner", "sales_date"]
 CONTEXT = ModalContext(
@@ -74,6 +76,45 @@ def test_modal_shape(search_enabled):
     for block_id, block in input_blocks(modal).items():
         assert block["element"]["action_id"] == block_id
     assert [b.get("block_id") for b in modal["blocks"] if b.get("block_id") in BLOCK_IDS] == EXPECTED_BLOCK_IDS
+
+
+@pytest.mark.parametrize("search_enabled", [False, True])
+def test_the_blocks_generated_from_the_field_table_are_the_contracts_blocks(search_enabled):
+    # Written from the contract, not from the field table: block, id, element, action_id,
+    # required or not, and the status values, in the order the salesperson fills them in.
+    text_or_search = "external_select" if search_enabled else "plain_text_input"
+    expected = [
+        ("input", "lead", text_or_search, "lead", False),
+        ("input", "product_sku", text_or_search, "product_sku", False),
+        ("input", "status", "static_select", "status", False),
+        ("input", "revenue", "number_input", "revenue", False),
+        ("input", "sales_owner", "email_text_input", "sales_owner", False),
+        ("input", "sales_date", "plain_text_input", "sales_date", True),
+        ("context", None, None, None, False),
+    ]
+    modal = build_logsale_modal(RawSale(), ModalContext(), search_enabled=search_enabled)
+    blocks = modal["blocks"]
+    found = [
+        (
+            b["type"],
+            b.get("block_id"),
+            b.get("element", {}).get("type"),
+            b.get("element", {}).get("action_id"),
+            b.get("optional", False),
+        )
+        for b in blocks
+    ]
+    assert found == expected
+    assert modal["callback_id"] == "logsale"
+    assert [o["value"] for o in blocks[2]["element"]["options"]] == ["Open", "Won", "Lost"]
+    assert [b["label"]["text"] for b in blocks[:6]] == [
+        "Lead (who bought)",
+        "Product SKU",
+        "Status",
+        "Revenue",
+        "Sales owner (LeadSquared user email)",
+        "Date of sale",
+    ]
 
 
 @pytest.mark.parametrize("search_enabled", [False, True])
@@ -344,53 +385,47 @@ USER_ID = "U0123ABCD"
 BAD_BITS = "<!channel> <https://evil|x> <!here> <@U999EVIL> & <#C123|general>"
 
 
+# Typed on Thu 26 Nov 2026 in India, logged half an hour later: stored as 09:30 UTC.
+TYPED = RawSale(
+    lead="priya@acme.in",
+    product_sku="SKU-PRO",
+    status="won",
+    revenue="12,000.50",
+    sales_owner="owner@acme.in",
+    sales_date="26 Nov 2026 3pm",
+)
+TYPED_AT = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc).timestamp()
+
+
 def make_record(**changes) -> SaleRecord:
-    record = SaleRecord(
-        id=42,
+    """Priya's sale, posted; ``changes`` set any stored field as is (what an older or tampered
+    row might hold)."""
+    record = factories.record(
+        42,
+        SaleState.DONE,
+        raw=TYPED,
+        created_at=TYPED_AT,
+        prospect_id="0d2c1c9f-5a4b-4c3d-9e8f-1a2b3c4d5e6f",
+        lead_label="Priya Shah",
         submission_key="V0123",
         team_id="T0001",
         user_id=USER_ID,
-        user_name="priya",
         channel_id="C0123CHAN",
         response_url="https://hooks.slack.com/commands/T0001/1/abc",
-        user_tz="Asia/Kolkata",
-        user_locale="en-IN",
-        raw=PREFILL,
-        lead_text="priya@acme.in",
-        prospect_id="0d2c1c9f-5a4b-4c3d-9e8f-1a2b3c4d5e6f",
-        lead_label="Priya Shah",
-        product_sku="SKU-PRO",
-        status="Won",
-        revenue="12000.5",
-        sales_owner_email="owner@acme.in",
-        sales_date="2026-11-26 09:30:00",
-        state=SaleState.DONE,
         version=3,
-        attempts=1,
-        next_attempt_at=0.0,
-        lease_until=None,
-        claimed_by=None,
-        maybe_posted=False,
         leadsquared_id="a1b2c3d4-0000-1111-2222-333344445555",
-        error_kind=None,
-        last_error=None,
-        delay_notified=False,
-        cancelled_by=None,
-        created_at=1_764_000_000.0,
-        updated_at=1_764_000_001.0,
     )
-    return replace(record, **changes)
+    return factories.changed(record, **changes)
 
 
 def hostile_record(**changes) -> SaleRecord:
-    """Every field a user typed, or LeadSquared returned, tries to ping the channel or fake a link."""
+    """Every field a user typed, or LeadSquared returned, tries to ping the channel or fake a link
+    (but the revenue and the date: the stored sale holds a number and a date, never text)."""
     fields = {
         "lead_text": f"priya@acme.in {BAD_BITS}",
         "lead_label": f"Priya {BAD_BITS}",
         "product_sku": f"SKU {BAD_BITS}",
         "status": BAD_BITS,
-        "revenue": BAD_BITS,
-        "sales_date": BAD_BITS,
         "leadsquared_id": BAD_BITS,
         "last_error": f"LeadSquared said: {BAD_BITS}",
         "user_name": BAD_BITS,
