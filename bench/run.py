@@ -14,10 +14,13 @@ acks: p50/p99/max of the /logsale and view_submission acks, sequential and with 
    at once, while LeadSquared takes 2 s and 4 s per call; the lead search cold and cached. The
    bot and the naive app, one worker, SQLite.
 drain: N submissions at once against a stand-in enforcing 25 calls per 5 s, N = 60 and 200, five
-   runs each, on SQLite with 1 worker and PostgreSQL with 3 (the naive app once). Drain time is
-   from the first submission sent to the moment the stand-in holds N activities; the floor is
-   (N-1) div 25 x 5 s; rejected = the stand-in answered 429; lost/doubled compare activities with
-   submissions (each has its own revenue).
+   runs each, on SQLite with 1 worker and PostgreSQL with 3 (the naive app once). As on a sales
+   floor: each sale's salesperson (25 of them) types /logsale (the form opens and the bot checks its
+   owner then), fills the form (6 s: LeadSquared's window has emptied of those checks), and all press
+   Log sale at once. Drain time is from the first submission sent to the moment the stand-in holds
+   N activities; the floor is (N-1) div 25 x 5 s; rejected = the stand-in answered 429 (while the
+   forms opened or after); other calls = LeadSquared calls after the press that aren't sales;
+   lost/doubled compare activities with submissions (each has its own revenue).
 cpu: server CPU (utime+stime of the gunicorn master and workers, /proc/<pid>/stat) per request,
    N sequential requests of each kind, after the work they start has settled (the bot's idle
    background CPU over the same time subtracted); bot, naive and bare, 1 worker.
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import math
 import statistics
 import sys
@@ -62,6 +66,8 @@ class Sizes:
     drain_runs: int  # runs of each drain
     drain_setups: tuple[tuple[str, int], ...]  # (database, workers)
     think: float  # seconds between opening the modal and pressing Log sale
+    drain_salespeople: int  # each sale of a drain is logged by one of this many (its owner email)
+    form_fill: float  # drain: seconds from the forms opening to everyone pressing Log sale
     quiet: float  # before a drain: LeadSquared idle this long (its window empty again)
     cpu_requests: int  # sequential requests of each kind for the CPU section
     cpu_settle: float  # seconds for the work a request started (Slack calls, posting) to finish
@@ -85,6 +91,11 @@ FULL = Sizes(
     drain_runs=5,
     drain_setups=(("sqlite", 1), ("postgres", 3)),
     think=6.0,
+    # As many owners as one window of LeadSquared calls can check as the forms open: with more,
+    # the bot's own limiter leaves the rest unchecked until their submission (in the burst).
+    drain_salespeople=25,
+    # > LeadSquared's 5 s window: the owner checks made as the forms opened are out of it.
+    form_fill=6.0,
     quiet=5.5,
     cpu_requests=100,
     cpu_settle=2.0,
@@ -107,6 +118,8 @@ QUICK = Sizes(
     drain_runs=1,
     drain_setups=(("sqlite", 1),),
     think=0.5,
+    drain_salespeople=5,
+    form_fill=0.5,
     quiet=0.5,
     cpu_requests=5,
     cpu_settle=0.3,
@@ -127,7 +140,8 @@ NOTES = (
     "every time includes that contention (see the load average below).",
     "Lead search 'found' = answers offering at least one lead; 'cached' repeats the cold queries.",
     "Drain floor for N <= 25 is 0 s, so the 1.1x target has no meaning there; "
-    "'other calls' are LeadSquared calls made while acking (the sales-owner check), which share the budget.",
+    "'other calls' are LeadSquared calls made after the press that aren't sales (owner checks the forms' "
+    "opening didn't answer), which share the budget.",
     "CPU per request is the server's alone (master and workers); the client and the stand-ins run here.",
 )
 
@@ -255,24 +269,39 @@ def outbox_states(database_url: str) -> dict[str, int]:
 
 
 def drain_once(
-    kind: str, db: str, workers: int, n: int, results: Results, log_dir: Path, *, run: int = 1, quiet: float = 0.0
+    kind: str,
+    db: str,
+    workers: int,
+    n: int,
+    results: Results,
+    log_dir: Path,
+    *,
+    run: int = 1,
+    quiet: float = 0.0,
+    salespeople: int = 50,
+    form_fill: float = 6.0,
 ) -> dict:
     progress(f"drain: {kind}, {db}, {workers} worker(s), {n} sales, run {run}")
-    standins = h.start_standins(users=min(n, 50))
+    people = max(1, min(n, salespeople))
+    standins = h.start_standins(users=people)
     floor = floor_seconds(n)
     deadline_after = floor * 1.5 + 30
     try:
         with h.database(db, log_dir) as url:
             with h.running(kind, standins, log_dir, workers=workers, database_url=url) as srv:
                 note_startup(results, srv, workers, db)
-                # Each salesperson opened the modal a while ago (the bot looks their owner email
-                # up then); LeadSquared's window has emptied since.
-                salespeople = min(n, 50)
-                h.burst(srv, [h.slash_body(standins, h.user_id(i)) for i in range(salespeople)])
-                wait_until_quiet(standins, quiet)
+                wait_until_quiet(standins, quiet)  # nothing from start-up left in LeadSquared's window
                 standins.leadsquared.reset_calls()
+                # Each sale's salesperson types /logsale: the form opens (and the bot checks its
+                # owner email then, on whichever worker got it); they fill it in; all press Log
+                # sale at once, each submission landing on any worker.
+                sellers = [h.user_id(i % people) for i in range(n)]
+                opened = h.burst(srv, [h.slash_body(standins, user) for user in sellers])
                 revenues = [10000 + i for i in range(n)]
-                bodies = [h.submission_body(standins, h.user_id(i % 50), revenues[i]) for i in range(n)]
+                bodies = [h.submission_body(standins, sellers[i], revenues[i]) for i in range(n)]
+                time.sleep(max(0.0, form_fill - (time.time() - min(o.started for o in opened))))
+                form_calls = list(standins.leadsquared.calls)
+                standins.leadsquared.reset_calls()
                 acks = h.burst(srv, bodies)
                 first = min(a.started for a in acks)
                 done_at = None
@@ -296,12 +325,15 @@ def drain_once(
                 "run": run,
                 "floor": floor,
                 "drain": None if done_at is None else done_at - first,
-                "rejected": sum(1 for c in calls if c.status == 429),
+                "rejected": sum(1 for c in (*form_calls, *calls) if c.status == 429),
                 "calls": len(calls),
                 "creates": sum(1 for c in calls if c.path.lower().endswith("/salesactivity.svc/create")),
+                "owner_checks": sum(1 for c in calls if c.path.endswith("User/Retrieve/ByEmailAddress")),
+                "form_calls": len(form_calls),
                 "lost": sum(1 for r in revenues if per_revenue.get(r, 0) == 0),
                 "doubled": sum(1 for r in revenues if per_revenue.get(r, 0) > 1),
                 "acks": h.summarize(acks),
+                "opens": h.summarize(opened),
                 "states": states,
             }
             return row
@@ -336,7 +368,18 @@ def run_drains(sizes: Sizes, results: Results, log_dir: Path, databases: tuple[s
 def attempt(results: Results, sizes: Sizes, log_dir: Path, kind: str, db: str, workers: int, n: int, run: int) -> None:
     """One drain; a failure (a server that won't start, say) is noted and the rest goes on."""
     try:
-        row = drain_once(kind, db, workers, n, results, log_dir, run=run, quiet=sizes.quiet)
+        row = drain_once(
+            kind,
+            db,
+            workers,
+            n,
+            results,
+            log_dir,
+            run=run,
+            quiet=sizes.quiet,
+            salespeople=sizes.drain_salespeople,
+            form_fill=sizes.form_fill,
+        )
     except Exception as error:
         what = f"drain {kind} {db} {workers}w N={n} run {run}"
         results.notes.append(f"{what} failed: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
@@ -646,7 +689,8 @@ def drain_table(results: Results) -> str:
                 f"{r['floor']:.0f}",
                 "never" if drain is None else f"{drain:.2f}",
                 over,
-                f"{r['creates']} / {r['calls'] - r['creates']}",
+                f"{r['form_calls']}",
+                f"{r['creates']} / {r['calls'] - r['creates']} ({r['owner_checks']} owner)",
                 str(r["rejected"]),
                 str(r["lost"]),
                 str(r["doubled"]),
@@ -664,7 +708,8 @@ def drain_table(results: Results) -> str:
         "floor s",
         "drain s",
         "÷floor",
-        "LSQ Creates / other calls",
+        "LSQ calls as forms opened",
+        "after the press: Creates / other calls",
         "429s",
         "lost",
         "doubled",
@@ -820,15 +865,44 @@ def sections(text: str | None) -> tuple[str, ...]:
     return chosen
 
 
+def ints(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def setups(text: str) -> tuple[tuple[str, int], ...]:
+    """ "sqlite:1,postgres:3" -> (("sqlite", 1), ("postgres", 3))."""
+    chosen = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        db, _, workers = part.partition(":")
+        if db not in ("sqlite", "postgres") or not workers.isdigit():
+            raise argparse.ArgumentTypeError(f"{part!r}: expected sqlite:WORKERS or postgres:WORKERS")
+        chosen.append((db, int(workers)))
+    return tuple(chosen)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (well under a minute): a smoke run")
     parser.add_argument(
         "--only", type=sections, default=SECTIONS, metavar="SECTION[,SECTION]", help=", ".join(SECTIONS)
     )
+    drain = parser.add_argument_group("drain section, instead of the run's sizes")
+    drain.add_argument("--drains", type=ints, metavar="N[,N]", help="sales per burst, e.g. 60")
+    drain.add_argument("--drain-runs", type=int, metavar="RUNS", help="runs of each burst")
+    drain.add_argument("--drain-setups", type=setups, metavar="DB:WORKERS[,…]", help="e.g. postgres:3")
+    drain.add_argument("--salespeople", type=int, help="distinct salespeople (owner emails) per burst")
+    drain.add_argument("--form-fill", type=float, metavar="SECONDS", help="from the forms opening to the press")
     args = parser.parse_args(argv)
     only = args.only
     sizes = QUICK if args.quick else FULL
+    overrides = {
+        "drains": args.drains,
+        "drain_runs": args.drain_runs,
+        "drain_setups": args.drain_setups,
+        "drain_salespeople": args.salespeople,
+        "form_fill": args.form_fill,
+    }
+    sizes = dataclasses.replace(sizes, **{k: v for k, v in overrides.items() if v is not None})
     results = Results()
     log_dir = Path(tempfile.mkdtemp(prefix="logsale-bench-"))
     databases: tuple[str, ...] = ("sqlite", "postgres")

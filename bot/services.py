@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.home_tabs import HomeTabs
 from bot.delivery.outbox import Outbox, make_engine
+from bot.delivery.owner_verdicts import OwnerVerdicts
 from bot.delivery.rate_limit import SalesFirstLimiter, SharedRateLimiter
 from bot.delivery.sale_threads import SaleThreads
 from bot.leadsquared.client import LeadSquaredClient
@@ -118,7 +119,9 @@ class Services:
             outbox=outbox,
             leadsquared=leadsquared,
             dispatcher=dispatcher,
-            lookups=Lookups(lookups_client, on_products_found=known_skus.remember_products),
+            lookups=Lookups(
+                lookups_client, on_products_found=known_skus.remember_products, owner_verdicts=OwnerVerdicts(engine)
+            ),
             known_skus=known_skus,
             access=access,
             background=background,

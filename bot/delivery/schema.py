@@ -118,3 +118,15 @@ sale_threads = Table(
     Column("submission_key", String(128), primary_key=True),
     Column("thread_ts", String(32), nullable=False),
 )
+
+
+# Whether a sales owner's email is an active LeadSquared user, shared by every process so a
+# submission landing on another worker than its form doesn't ask LeadSquared again
+# (bot.delivery.owner_verdicts; bot.leadsquared.search.OwnerCheck decides what is kept how long).
+owner_verdicts = Table(
+    "logsale_owner_verdicts",
+    metadata,
+    Column("email", Text, primary_key=True),  # trimmed and lower-cased
+    Column("active", Boolean, nullable=False),
+    Column("expires_at", Float, nullable=False),  # wall-clock seconds
+)

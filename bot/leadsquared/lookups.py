@@ -17,7 +17,7 @@ from bot.domain.lead_text import lead_kind
 from bot.domain.model import LeadRef, RawSale
 from bot.leadsquared.client import LeadSquaredClient
 from bot.leadsquared.leads import LeadResolver
-from bot.leadsquared.search import LeadSearch, OwnerCheck, ProductSearch
+from bot.leadsquared.search import LeadSearch, OwnerCheck, ProductSearch, VerdictStore
 
 # A keystroke never queues for the rate limiter: it gets cached or partial results instead.
 SEARCH_LIMITER_WAIT = 0.0
@@ -31,12 +31,14 @@ class Lookups:
         *,
         on_products_found: Callable[[list[dict]], None] | None = None,
         search_enabled: bool = True,
+        owner_verdicts: VerdictStore | None = None,
     ) -> None:
         self.pool = ThreadPoolExecutor(LOOKUP_THREADS, "logsale-lookup")
         search_client = client.with_options(max_wait=SEARCH_LIMITER_WAIT)
         self.lead_search = LeadSearch(search_client, self.pool)
         self.product_search = ProductSearch(search_client, self.pool, on_found=on_products_found)
-        self.owner_check = OwnerCheck(client, self.pool)
+        # Owner verdicts are shared with the other processes (a form may be submitted on another).
+        self.owner_check = OwnerCheck(client, self.pool, verdict_store=owner_verdicts)
         self.lead_resolver = LeadResolver(client)  # the lead typed -> ProspectId, cached
         # The modal's lead/product inputs search as you type (external_select).
         self.search_enabled = search_enabled

@@ -21,6 +21,7 @@ a ProspectId, a SKU), so a sale can be entered even when search finds nothing in
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 from cachetools import TTLCache
 
@@ -154,9 +156,24 @@ class CachedLookups:
         with self._lock:
             (self._found if value else self._empty)[key] = value
 
-    def start(self, key: str, call: Callable[[], list], not_after: float) -> Future | None:
-        """A future for ``call``'s answer (joining one in flight), or None if the pool is gone."""
+    def forget(self, key: str) -> None:
         with self._lock:
+            self._found.pop(key, None)
+            self._empty.pop(key, None)
+
+    def start(self, key: str, call: Callable[[], list], not_after: float) -> Future | None:
+        """A future for ``call``'s answer (joining one in flight, or the answer one just
+        cached), or None if the pool is gone."""
+        with self._lock:
+            # A call that finished since the caller looked at the cache has already left
+            # _inflight: its answer is used, not asked for again.
+            value = self._found.get(key, _MISSING)
+            if value is _MISSING:
+                value = self._empty.get(key, _MISSING)
+            if value is not _MISSING:
+                answered: Future = Future()
+                answered.set_result(value)
+                return answered
             entry = self._inflight.get(key)
             if entry is not None and entry.future is not None and not entry.future.done():
                 entry.not_after = max(entry.not_after, not_after)
@@ -415,6 +432,20 @@ def owner_error(email: str) -> str:
     return f"No active LeadSquared user has the email {email}. Use the email you sign in to LeadSquared with."
 
 
+class VerdictStore(Protocol):
+    """Owner verdicts shared by every process (bot.delivery.owner_verdicts). Either call may
+    raise (database slow or down): the check then asks LeadSquared, as without a store."""
+
+    def get(self, email: str, now: float) -> tuple[bool, float] | None:
+        """(active, expires_at) if a verdict for ``email`` is stored that expires after ``now``."""
+
+    def put(self, email: str, active: bool, expires_at: float) -> None: ...
+
+
+def _verdict(answer: list) -> OwnerVerdict:
+    return OwnerVerdict.ACTIVE if answer[0]["active"] else OwnerVerdict.UNKNOWN
+
+
 class PendingOwnerCheck:
     """An owner check under way (or already answered from the cache)."""
 
@@ -429,19 +460,25 @@ class PendingOwnerCheck:
         if self._future is None:
             return OwnerVerdict.UNCHECKED
         try:
-            users = self._future.result(timeout=max(0.0, timeout))
+            answer = self._future.result(timeout=max(0.0, timeout))
         except LeadSquaredError as error:
             log.info("sales owner not checked: LeadSquared %s", error.kind.value)
             return OwnerVerdict.UNCHECKED
         except Exception as error:  # TimeoutError (still running), _Stale, CancelledError
             log.info("sales owner not checked: %s", type(error).__name__)
             return OwnerVerdict.UNCHECKED
-        return OwnerVerdict.ACTIVE if users else OwnerVerdict.UNKNOWN
+        return _verdict(answer)
 
 
 class OwnerCheck:
-    """Is ``SalesOwnerEmail`` an active LeadSquared user? (User/Retrieve/ByEmailAddress, cached:
-    a known user for an hour, an unknown one for five minutes; failures not at all.)"""
+    """Is ``SalesOwnerEmail`` an active LeadSquared user? (User/Retrieve/ByEmailAddress: a known
+    user is kept for an hour, an unknown one for five minutes, failures not at all.)
+
+    Verdicts are kept in this process and, through ``verdict_store``, for every process: a
+    miss here reads the store first (on the lookup pool, bounded), and asks LeadSquared only
+    when nothing unexpired is stored there or the store can't answer. One email has at most
+    one check in flight per process. ``clock`` is wall-clock time (verdicts expire by it).
+    """
 
     def __init__(
         self,
@@ -450,30 +487,74 @@ class OwnerCheck:
         *,
         ttl: float = 3600,
         negative_ttl: float = 300,
+        verdict_store: VerdictStore | None = None,
         timer: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
+        self.pool = pool
+        self.ttl = ttl
+        self.negative_ttl = negative_ttl
+        self.verdict_store = verdict_store
         self.timer = timer
+        self.clock = clock
+        # Answers are [{"active": bool, "until": clock time}]; the cache's own ttl only bounds
+        # how long an entry is held, "until" says whether it still counts.
         self.lookups = CachedLookups(
-            pool, ttl, negative_ttl, timer=timer, rate_limiter=getattr(client, "rate_limiter", None)
+            pool,
+            max(ttl, negative_ttl),
+            max(ttl, negative_ttl),
+            timer=timer,
+            rate_limiter=getattr(client, "rate_limiter", None),
         )
 
     def start(self, email: str, *, give_up_after: float = 5.0) -> PendingOwnerCheck:
         """Begin the check (on the pool) and return at once; ask ``verdict(timeout)`` later."""
         address = str(email or "").strip()
-        key = f"user:{normalise(address)}"
+        stored_as = normalise(address)
+        key = f"user:{stored_as}"
         cached = self.lookups.cached(key)
         if cached is not _MISSING:
-            return PendingOwnerCheck(None, OwnerVerdict.ACTIVE if cached else OwnerVerdict.UNKNOWN)
-        client = self.client
+            if cached[0]["until"] > self.clock():
+                return PendingOwnerCheck(None, _verdict(cached))
+            self.lookups.forget(key)
 
         def retrieve() -> list:
-            users = client.users_by_email(address)
-            # Keep only what says "exists"; the cache needn't hold names and roles.
-            return [{"UserId": u.get("UserId") or u.get("ID") or "?"} for u in users]
+            shared = self._read_store(stored_as)
+            if shared is not None:
+                active, until = shared
+                return [{"active": active, "until": until}]
+            users = self.client.users_by_email(address)
+            active = bool(users)
+            until = self.clock() + (self.ttl if active else self.negative_ttl)
+            self._write_store(stored_as, active, until)
+            return [{"active": active, "until": until}]
 
         future = self.lookups.start(key, retrieve, self.timer() + give_up_after)
         return PendingOwnerCheck(future)
 
     def check(self, email: str, *, timeout: float = 2.0) -> OwnerVerdict:
         return self.start(email, give_up_after=timeout).verdict(timeout)
+
+    def _read_store(self, email: str) -> tuple[bool, float] | None:
+        if self.verdict_store is None:
+            return None
+        try:
+            return self.verdict_store.get(email, self.clock())
+        except Exception as error:  # a slow or broken database: ask LeadSquared instead
+            log.info("stored owner verdicts unavailable (%s): asking LeadSquared", type(error).__name__)
+            return None
+
+    def _write_store(self, email: str, active: bool, until: float) -> None:
+        if self.verdict_store is None:
+            return
+        store = self.verdict_store
+
+        def write() -> None:
+            try:
+                store.put(email, active, until)
+            except Exception as error:  # other processes just ask LeadSquared themselves
+                log.info("owner verdict not shared (%s)", type(error).__name__)
+
+        with contextlib.suppress(RuntimeError):  # the pool was shut down (process stopping)
+            self.pool.submit(write)  # the answer doesn't wait for the database

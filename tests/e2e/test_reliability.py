@@ -185,3 +185,24 @@ def test_someone_else_cannot_edit_my_failed_sale(bot):
     sr.post_signed(bot.server.events_url, sr.form_body_for_payload(payload), SIGNING_SECRET)
     bot.slack.wait_for("response_url", predicate=lambda c: c.url.endswith(url.rsplit("/", 1)[1]))
     assert len(bot.slack.calls_to("views.open")) == 1
+
+
+@pytest.mark.postgres
+def test_three_workers_ask_leadsquared_about_one_sales_owner_once(deploy, postgres_url):
+    """The owner checked when one form opened answers every worker's submissions: LeadSquared's
+    rate limit counts these calls too, and one extra in a burst costs a window of sales."""
+    bot = deploy(database_url=postgres_url, WEB_CONCURRENCY=3)
+    view = bot.open_modal()  # its worker checks priya@acme.in as the form opens
+    wait_until(lambda: owner_checks(bot), 15, "the owner check made as the form opened")
+    assert bot.submit(view).status_code == 200
+    wait_until(lambda: len(bot.leadsquared.live_activities()) == 1, 30, "the first sale")
+
+    _burst(bot, 24)  # submissions for priya@acme.in, spread over the three workers
+    wait_until(lambda: len(bot.leadsquared.live_activities()) == 25, 60, "25 activities")
+    assert owner_checks(bot) == ["priya@acme.in"]
+
+
+def owner_checks(bot: Deployment) -> list[str]:
+    """The emails LeadSquared was asked about (User/Retrieve/ByEmailAddress), in order."""
+    calls = bot.leadsquared.calls
+    return [c.query.get("emailAddress") for c in calls if c.path.endswith("User/Retrieve/ByEmailAddress")]

@@ -328,7 +328,7 @@ def test_a_slow_or_failing_leadsquared_leaves_the_owner_unchecked(owners, lsq):
 def test_owner_answers_are_cached_an_hour_unknown_five_minutes(lsq, pool, client):
     lsq.add_user("priya@acme.in")
     clock = FakeClock()
-    owners = OwnerCheck(client, pool, timer=clock)
+    owners = OwnerCheck(client, pool, timer=clock, clock=clock)
     assert owners.check("priya@acme.in") is OwnerVerdict.ACTIVE
     assert owners.check("ghost@acme.in") is OwnerVerdict.UNKNOWN
     lsq.reset_calls()
