@@ -44,6 +44,9 @@ class Settings:
     rate_limit: RateLimit = RateLimit(25, 5.0)
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     port: int = 3000
+    # gunicorn's worker processes (bot/gunicorn_conf.py reads the same variable): database
+    # connections are shared out between them.
+    web_concurrency: int = 2
     log_level: str = "INFO"
     allowed_users: frozenset[str] = frozenset()
     admins: frozenset[str] = frozenset()
@@ -113,6 +116,7 @@ class Settings:
             rate_limit=_rate_limit(get.optional("LEADSQUARED_RATE_LIMIT") or DEFAULT_RATE_LIMIT),
             database_url=database_url,
             port=_port(get.optional("PORT") or "3000"),
+            web_concurrency=_workers(get.optional("WEB_CONCURRENCY") or "2"),
             log_level=_log_level(get.optional("LOG_LEVEL") or "INFO"),
             allowed_users=_id_list(get.optional("LOGSALE_ALLOWED_USERS")),
             admins=_id_list(get.optional("LOGSALE_ADMINS")),
@@ -194,6 +198,12 @@ def _database_url(value: str) -> str:
 def _port(value: str) -> int:
     if not re.fullmatch(r"[0-9]{1,5}", value) or not 0 < int(value) < 65536:  # not isdigit(): "²"
         raise ConfigError(f"PORT must be a TCP port number like 3000, not {value[:20]!r}.")
+    return int(value)
+
+
+def _workers(value: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,3}", value) or int(value) < 1:
+        raise ConfigError(f"WEB_CONCURRENCY must be a number of worker processes like 2, not {value[:20]!r}.")
     return int(value)
 
 

@@ -6,11 +6,14 @@ and the LeadSquared rate limit through DATABASE_URL.
 """
 
 import os
+import re
 import sys
 import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2") or 2)
+# A malformed WEB_CONCURRENCY is reported in one line by on_starting (Settings.from_env).
+_workers = (os.environ.get("WEB_CONCURRENCY") or "").strip()
+workers = int(_workers) if re.fullmatch(r"[0-9]{1,3}", _workers) and int(_workers) > 0 else 2
 # gthread whose threads can't be held by slow clients (see bot/gunicorn_worker.py).
 worker_class = "bot.gunicorn_worker.ReadBoundedThreadWorker"
 threads = 32

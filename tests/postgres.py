@@ -69,6 +69,7 @@ class PrivateCluster:
     data_dir: str
     port: int
     run_as: list[str]  # ["runuser", "-u", "postgres", "--"] as root (PostgreSQL refuses root)
+    settings: tuple[str, ...] = ()  # extra "-c name=value" server settings
 
     @property
     def url(self) -> str:
@@ -91,6 +92,7 @@ class PrivateCluster:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options += "".join(f" -c {setting}" for setting in self.settings)
         self._pg_ctl("-o", options, "start")
 
     def stop(self) -> None:
@@ -103,8 +105,9 @@ class PrivateCluster:
 
 
 @contextlib.contextmanager
-def private_cluster() -> Iterator[PrivateCluster]:
-    """Raises FileNotFoundError when initdb/pg_ctl are not installed."""
+def private_cluster(**settings: object) -> Iterator[PrivateCluster]:
+    """Raises FileNotFoundError when initdb/pg_ctl are not installed. ``settings``: server
+    settings, e.g. max_connections=20."""
     bin_dir = postgres_binaries()
     if bin_dir is None:
         raise FileNotFoundError("initdb and pg_ctl are not installed (apt-get install postgresql)")
@@ -124,7 +127,7 @@ def private_cluster() -> Iterator[PrivateCluster]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    cluster = PrivateCluster(bin_dir, data_dir, port, run_as)
+    cluster = PrivateCluster(bin_dir, data_dir, port, run_as, tuple(f"{k}={v}" for k, v in settings.items()))
     cluster.start()
     try:
         yield cluster

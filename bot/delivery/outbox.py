@@ -38,10 +38,12 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from bot.delivery.schema import metadata, notifications, response_url_uses, sales
 from bot.domain.model import RawSale, Sale, SaleState  # noqa: F401 - SaleState: part of this API
@@ -300,11 +302,43 @@ def _url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-def make_engine(database_url: str, *, ack_path: bool = False, timeout: float | None = None) -> Engine:
+# PostgreSQL refuses a connection past max_connections ("sorry, too many clients"): a burst
+# on 3 workers with pools of 30 each (two per process) asked for more than the default 100
+# and some sales got "couldn't save". Each process's two pools now stay within its share of
+# half of what the server allows (the other half is for other clients, psql and migrations);
+# a request waits for a pooled connection instead, within its own deadline.
+MAX_POOL_CONNECTIONS = 15
+POOL_CONNECTIONS_IF_UNKNOWN = 5
+_pool_connections: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def pool_connections_for(database_url: str, processes: int) -> int | None:
+    """Connections each of a process's two pools may hold on this PostgreSQL (None: SQLite,
+    no limit needed). Asks the server its max_connections once, at start."""
+    if database_url.startswith("sqlite"):
+        return None
+    probe = create_engine(database_url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+    try:
+        with probe.connect() as conn:
+            allowed = int(conn.execute(text("SHOW max_connections")).scalar_one())
+            reserved = int(conn.execute(text("SHOW superuser_reserved_connections")).scalar_one())
+    except (SQLAlchemyError, ValueError) as error:
+        log.warning("max_connections unknown (%s): %d per pool", type(error).__name__, POOL_CONNECTIONS_IF_UNKNOWN)
+        return POOL_CONNECTIONS_IF_UNKNOWN
+    finally:
+        probe.dispose()
+    per_process = (allowed - reserved) // 2 // max(1, processes)
+    return max(2, min(MAX_POOL_CONNECTIONS, per_process // 2))
+
+
+def make_engine(
+    database_url: str, *, ack_path: bool = False, timeout: float | None = None, connections: int | None = None
+) -> Engine:
     """An engine whose every wait (lock, statement, connect, pool) gives up: after
     BACKGROUND_DB_TIMEOUT, or ACK_DB_TIMEOUT for the ``ack_path`` engine (see ack_connection),
     or ``timeout`` (tests scale it down). It drops connections a fault has spoiled
-    (``_reconnect_after``) instead of reusing them."""
+    (``_reconnect_after``) instead of reusing them. ``connections``: PostgreSQL's pool holds at
+    most this many (see pool_connections_for); the ack-path engine made for it holds as many."""
     if timeout is None:
         timeout = ACK_DB_TIMEOUT if ack_path else BACKGROUND_DB_TIMEOUT
     if database_url.startswith("sqlite"):
@@ -340,8 +374,8 @@ def make_engine(database_url: str, *, ack_path: bool = False, timeout: float | N
             # Connections are checked before use: by ack_connection on the ack path, by
             # _ping_under_watch in the background (both within a deadline, unlike pre_ping).
             pool_pre_ping=False,
-            pool_size=10,
-            max_overflow=20,
+            pool_size=connections or 10,
+            max_overflow=0 if connections else 20,
             pool_timeout=timeout,
             connect_args={
                 "connect_timeout": max(2, int(timeout + 0.999)),  # libpq's minimum is 2 s
@@ -375,6 +409,8 @@ def make_engine(database_url: str, *, ack_path: bool = False, timeout: float | N
             # Drop this connection (and the pool's others, opened under the same fault).
             context.is_disconnect = True
 
+    if connections:
+        _pool_connections[engine] = connections
     return engine
 
 
@@ -542,7 +578,11 @@ def ack_engine_for(engine: Engine) -> Engine:
     with _ack_engines_lock:
         ack_engine = _ack_engines.get(engine)
         if ack_engine is None:
-            ack_engine = make_engine(engine.url.render_as_string(hide_password=False), ack_path=True)
+            ack_engine = make_engine(
+                engine.url.render_as_string(hide_password=False),
+                ack_path=True,
+                connections=_pool_connections.get(engine),
+            )
             _ack_engines[engine] = ack_engine
         return ack_engine
 

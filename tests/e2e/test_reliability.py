@@ -72,8 +72,8 @@ def test_kill_9_with_sales_queued_loses_none(deploy, tmp_path):
         restarted.stop()
 
 
-def _burst(bot: Deployment, n: int) -> None:
-    """n salespeople press Log sale at once (distinct views)."""
+def _burst(bot: Deployment, n: int, *, at_once: int = 16) -> None:
+    """n salespeople press Log sale, ``at_once`` at a time (distinct views)."""
 
     def one(i):
         payload = sr.view_submission_payload(
@@ -92,7 +92,7 @@ def _burst(bot: Deployment, n: int) -> None:
         response = sr.post_signed(bot.server.events_url, sr.form_body_for_payload(payload), SIGNING_SECRET)
         assert response.status_code == 200 and response.text == "", response.text
 
-    with ThreadPoolExecutor(16) as pool:
+    with ThreadPoolExecutor(at_once) as pool:
         list(pool.map(one, range(n)))
 
 
@@ -122,6 +122,47 @@ def test_three_workers_on_postgres_post_each_sale_once_within_the_shared_limit(s
             assert elapsed < 30
             posted_by = {line.split()[3] for line in server.logs().splitlines() if "posted to LeadSquared" in line}
             assert len(posted_by) >= 2, "one worker did all the work"
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def postgres_allowing_20():
+    """A PostgreSQL of our own that allows 20 connections (3 of them kept for superusers)."""
+    from tests.conftest import IN_CI
+    from tests.postgres import private_cluster
+
+    try:
+        with private_cluster(max_connections=20) as cluster:
+            yield cluster
+    except FileNotFoundError as error:
+        if IN_CI:
+            pytest.fail(f"CI=true but {error}")
+        pytest.skip(str(error))
+
+
+@pytest.mark.postgres
+def test_three_workers_stay_within_what_postgres_allows_and_no_sale_is_refused(slack, postgres_allowing_20, tmp_path):
+    """48 salespeople press Log sale at once on 3 workers against a PostgreSQL that allows 20
+    connections. Pools sized to fit wait their turn: every sale is stored, acked and posted once
+    (before, each worker's two pools could open 60 and some got "couldn't save")."""
+    from tests.e2e.conftest import deployment_env
+    from tests.standins.leadsquared import LeadSquaredStandIn
+
+    with LeadSquaredStandIn(access_key=bot_keys()[0], secret_key=bot_keys()[1], rate_limit=(100, 1.0)) as lsq:
+        lsq.add_user("priya@acme.in")
+        lsq.add_product("SKU-PRO", "Pro plan")
+        lead_id = lsq.add_lead(first_name="Asha", last_name="Rao", email="asha@buyer.in")
+        env = deployment_env(slack, lsq, postgres_allowing_20.url, WEB_CONCURRENCY=3, LEADSQUARED_RATE_LIMIT="100/1")
+        server = start_server(env, tmp_path / "workers.log")
+        try:
+            bot = Deployment(server, slack, lsq, lead_id, env)
+            _burst(bot, 96, at_once=48)  # each press answered with an empty 200: stored
+            wait_until(lambda: len(lsq.live_activities()) == 96, 60, "96 activities")
+            time.sleep(1)
+            revenues = sorted(body["Revenue"] for body in lsq.live_activities().values())
+            assert revenues == [1000 + i for i in range(96)], "a sale was lost or doubled"
+            assert "too many clients" not in server.logs()
         finally:
             server.stop()
 

@@ -115,6 +115,7 @@ MALFORMED = [
     *[("LOGSALE_RETRY_HORIZON_SECONDS", v) for v in ["abc", "0", "-5", "nan"]],
     *[("LOGSALE_LEASE_SECONDS", v) for v in ["soon", "0", "-1"]],
     *[("LEADSQUARED_TIMEOUT", v) for v in ["never", "0", "-3", "nan"]],
+    *[("WEB_CONCURRENCY", v) for v in ["two", "0", "-1", "2.5", "²", "1000"]],
 ]
 
 
@@ -185,6 +186,11 @@ def test_defaults():
     assert settings.retry_horizon_seconds == 86400
     assert settings.lease_seconds == 60
     assert settings.leadsquared_timeout == 20
+    assert settings.web_concurrency == 2  # gunicorn's default in bot/gunicorn_conf.py too
+
+
+def test_web_concurrency_is_read():
+    assert load(WEB_CONCURRENCY=" 3 ").web_concurrency == 3
 
 
 def test_values_are_read_and_trimmed():
