@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
-from bot import bolt_fixes
+from bot import bolt_fixes, thread_names
 from bot.access import AccessMiddleware
 from bot.listeners import register_listeners
 from bot.listeners.tools import ProvideTools
@@ -37,7 +37,9 @@ def build_app(services: Services) -> App:
         client=services.web_client,
         # auth.test on the first request instead of at import: start-up doesn't depend on Slack.
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, "bolt-listener"),
+        listener_executor=ThreadPoolExecutor(
+            LISTENER_THREADS, "bolt-listener", thread_names.namer(thread_names.LISTENER)
+        ),
     )
     # Before any listener: who may use LogSale is decided here, for every kind of request.
     app.use(AccessMiddleware(services.access, services.background))

@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 
+from bot import thread_names
 from bot.delivery.schema import metadata, notifications, response_url_uses, sales
 from bot.domain.model import RawSale, Sale, SaleState  # noqa: F401 - SaleState: part of this API
 
@@ -1234,6 +1235,7 @@ def _run_until(deadline: float, work):
     job = _AckJob()
 
     def run() -> None:
+        thread_names.name_this_thread(thread_names.DB_ACK)
         _jobs.current = job
         try:
             outcome["result"] = work()
