@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     standins = h.start_standins(users=50, search_leads=2)
+    # Under cProfile N requests take longer than Slack's 3 s per trigger id; an expired one would
+    # profile the "couldn't open the form" reply instead of views.open.
+    standins.slack.trigger_ttl = 3600
     workdir = Path(tempfile.mkdtemp(prefix="logsale-profile-"))
     env = h.server_env(standins, f"sqlite:///{workdir / 'logsale.db'}", 1)
     env["LOG_LEVEL"] = "INFO"
