@@ -27,7 +27,9 @@ class _TokenFromClient(logging.Filter):
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
-def build_app(services: Services) -> App:
+def build_app(services: Services, *, signature_checked: bool = False) -> App:
+    """``signature_checked``: every request reaches the app through a caller that has already
+    checked Slack's signature and timestamp (bot/web.py), so Bolt's own check would only repeat it."""
     bolt_fixes.apply()
     bolt_logger = logging.getLogger("slack_bolt.App")
     if not any(isinstance(f, _TokenFromClient) for f in bolt_logger.filters):
@@ -37,6 +39,7 @@ def build_app(services: Services) -> App:
         client=services.web_client,
         # auth.test on the first request instead of at import: start-up doesn't depend on Slack.
         token_verification_enabled=False,
+        request_verification_enabled=not signature_checked,
         listener_executor=ThreadPoolExecutor(
             LISTENER_THREADS, "bolt-listener", thread_names.namer(thread_names.LISTENER)
         ),
