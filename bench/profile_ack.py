@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kind", choices=("slash", "suggest", "submit"), default="slash")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--bare", action="store_true", help="profile bench/bare_app.py instead (slash only)")
+    parser.add_argument("--dump", metavar="PATH", help="also write the merged profile (pstats) to PATH")
     parser.add_argument("--no-profile", action="store_true", help="only the ack-path CPU, without cProfile's cost")
     args = parser.parse_args(argv)
 
@@ -159,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             stats.add(pstats.Stats(profile))
     each = cpu * 1000 / args.requests
     print(f"{args.kind}: {args.requests} requests, statuses {statuses}; process CPU {each:.2f} ms each (stand-ins too)")
+    if args.dump:
+        stats.dump_stats(args.dump)
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(args.top)
     standins.stop()
