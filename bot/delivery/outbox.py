@@ -608,6 +608,10 @@ def create_tables(engine: Engine, tables=None, *, deadline_seconds: float = SCHE
             delay = min(delay * 2, 1.0)
 
 
+# Built once: building insert(sales).values(...) per submission cost ~90 us of the ack's CPU.
+_INSERT_SALE = insert(sales)
+
+
 class Outbox:
     def __init__(self, engine: Engine, ack_engine: Engine | None = None):
         self.engine = engine  # background work: longer waits
@@ -661,7 +665,7 @@ class Outbox:
         try:
             with ack_connection(self.ack_engine, _left(deadline)) as conn:
                 try:
-                    conn.execute(insert(sales).values(**values))
+                    conn.execute(_INSERT_SALE, values)
                 except IntegrityError:
                     conn.rollback()
                     duplicate = True
