@@ -6,7 +6,7 @@ listener on its own pool), timed by each thread's CPU clock.
     python -m bench.profile_ack [--requests 200] [--kind slash|suggest|submit] [--top 40]
 
 The requests go straight into the WSGI callable (no gunicorn, no sockets): what is left is
-ours and Bolt's. Compare with ``--bare`` (bench/bare_app.py's Bolt app, /logsale only).
+ours and Bolt's. Compare with ``--bare`` (bench/bare_app.py's Bolt app, which only acks).
 """
 
 from __future__ import annotations
