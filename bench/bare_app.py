@@ -7,10 +7,13 @@ gunicorn -c python:bench.gunicorn_conf bench.bare_app:application
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+
+from bot import thread_names
 
 app = App(
     signing_secret=os.environ["SLACK_SIGNING_SECRET"],
@@ -18,6 +21,8 @@ app = App(
         token=os.environ["SLACK_BOT_TOKEN"],
         base_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
     ),
+    # Bolt's default pool (5 threads), its threads named as the bot's are, for bench/run.py.
+    listener_executor=ThreadPoolExecutor(5, initializer=thread_names.namer(thread_names.LISTENER)),
 )
 
 

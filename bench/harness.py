@@ -401,6 +401,37 @@ def cpu_seconds(server: Server) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu_seconds(server: Server) -> dict[str, float]:
+    """CPU each kind of thread of the gunicorn master and workers has used so far, by OS thread
+    name (bot/thread_names.py; unnamed ones read "gunicorn" or "python"). Threads that have
+    ended are not counted: the pools here keep theirs."""
+    by_name: dict[str, float] = {}
+    for pid in gunicorn_pids(server.process.process.pid):
+        for name, seconds in process_thread_cpu(pid).items():
+            by_name[name] = by_name.get(name, 0.0) + seconds
+    return by_name
+
+
+def process_thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of one process's live threads, added up by OS thread name."""
+    by_name: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError, ValueError):  # a thread may end while read
+            name = (task / "comm").read_text().strip()
+            by_name[name] = by_name.get(name, 0.0) + task_seconds(task)
+    return by_name
+
+
+def task_seconds(task: Path) -> float:
+    # The scheduler's runtime (ns precision) where the kernel shows it; else stat's clock ticks.
+    with contextlib.suppress(OSError):
+        for line in (task / "sched").read_text().splitlines():
+            if line.startswith("se.sum_exec_runtime"):
+                return float(line.split(":")[1]) / 1000  # milliseconds
+    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def own_cpu_seconds() -> float:
     """CPU this process (client threads and both stand-ins) has used so far."""
     times = os.times()

@@ -17,12 +17,15 @@ LEADSQUARED_HOST, LEADSQUARED_ACCESS_KEY, LEADSQUARED_SECRET_KEY).
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import requests
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+
+from bot import thread_names
 
 LEADSQUARED = os.environ["LEADSQUARED_HOST"].rstrip("/")
 if "://" not in LEADSQUARED:
@@ -38,6 +41,8 @@ app = App(
         token=os.environ["SLACK_BOT_TOKEN"],
         base_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
     ),
+    # Bolt's default pool (5 threads), its threads named as the bot's are, for bench/run.py.
+    listener_executor=ThreadPoolExecutor(5, initializer=thread_names.namer(thread_names.LISTENER)),
 )
 
 

@@ -1,12 +1,12 @@
 """Where a worker's CPU goes on the ack path: the bot's WSGI app, built in this process against
 the stand-ins, answers N signed requests of each kind (slash command, block_suggestion,
 view_submission) under cProfile in every thread (Bolt acks on the request thread and runs the
-listener on its own pool).
+listener on its own pool), timed by each thread's CPU clock.
 
     python -m bench.profile_ack [--requests 200] [--kind slash|suggest|submit] [--top 40]
 
 The requests go straight into the WSGI callable (no gunicorn, no sockets): what is left is
-ours and Bolt's. Compare with ``--bare`` (bench/bare_app.py's Bolt app, /logsale only).
+ours and Bolt's. Compare with ``--bare`` (bench/bare_app.py's Bolt app, which only acks).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench import harness as h
+from bot import thread_names
 from tests import slack_requests as sr
 
 
@@ -77,15 +78,28 @@ def bodies(standins: h.StandIns, kind: str, n: int) -> list[str]:
     return out
 
 
+def ack_path_cpu() -> dict[str, float]:
+    """CPU seconds so far of this (the main) thread, which stands in for gunicorn's request thread,
+    and of Bolt's listener threads."""
+    mine = h.task_seconds(Path(f"/proc/self/task/{threading.get_native_id()}"))
+    listeners = h.process_thread_cpu(os.getpid()).get(thread_names.LISTENER, 0.0)
+    return {"request (main thread)": mine, thread_names.LISTENER: listeners}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_ack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--kind", choices=("slash", "suggest", "submit"), default="slash")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--bare", action="store_true", help="profile bench/bare_app.py instead (slash only)")
+    parser.add_argument("--dump", metavar="PATH", help="also write the merged profile (pstats) to PATH")
+    parser.add_argument("--no-profile", action="store_true", help="only the ack-path CPU, without cProfile's cost")
     args = parser.parse_args(argv)
 
     standins = h.start_standins(users=50, search_leads=2)
+    # Under cProfile N requests take longer than Slack's 3 s per trigger id; an expired one would
+    # profile the "couldn't open the form" reply instead of views.open.
+    standins.slack.trigger_ttl = 3600
     workdir = Path(tempfile.mkdtemp(prefix="logsale-profile-"))
     env = h.server_env(standins, f"sqlite:///{workdir / 'logsale.db'}", 1)
     env["LOG_LEVEL"] = "INFO"
@@ -98,12 +112,13 @@ def main(argv: list[str] | None = None) -> int:
         sys.setprofile(None)
         if threading.current_thread().name.startswith("Thread-"):
             return  # the stand-ins' request threads: not the bot's CPU
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.thread_time)  # CPU, not waiting
         with lock:
             profiles.append(profile)
         profile.enable()
 
-    threading.setprofile(profile_this_thread)  # every thread the app starts (its pools included)
+    if not args.no_profile:
+        threading.setprofile(profile_this_thread)  # every thread the app starts (its pools included)
     if args.bare:
         from bench.bare_app import application as app
     else:
@@ -117,9 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     time.sleep(1.0)
     for profile in profiles:
         profile.clear()  # the warm-up's calls
-    main_profile = cProfile.Profile()
+    main_profile = cProfile.Profile(time.thread_time)  # CPU, not waiting
     cpu = time.process_time()
-    main_profile.enable()
+    # The ack path here: this thread (gunicorn's request thread's part) and Bolt's listener threads.
+    ack_before = ack_path_cpu()
+    if not args.no_profile:
+        main_profile.enable()
     statuses: dict[str, int] = {}
     for body in prepared[10:]:
         status = call(app, body)
@@ -127,12 +145,23 @@ def main(argv: list[str] | None = None) -> int:
     main_profile.disable()
     time.sleep(1.0)  # listeners finishing after their acks
     cpu = time.process_time() - cpu
+    ack = {
+        name: (seconds - ack_before.get(name, 0.0)) * 1000 / args.requests for name, seconds in ack_path_cpu().items()
+    }
+    print(
+        f"ack path, ms per request: {sum(ack.values()):.3f} (" + ", ".join(f"{k} {v:.3f}" for k, v in ack.items()) + ")"
+    )
+    if args.no_profile:
+        standins.stop()
+        os._exit(0)
     stats = pstats.Stats(main_profile)
     for profile in profiles:
         with contextlib.suppress(TypeError):  # a thread that did nothing meanwhile
             stats.add(pstats.Stats(profile))
     each = cpu * 1000 / args.requests
     print(f"{args.kind}: {args.requests} requests, statuses {statuses}; process CPU {each:.2f} ms each (stand-ins too)")
+    if args.dump:
+        stats.dump_stats(args.dump)
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(args.top)
     standins.stop()

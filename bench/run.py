@@ -21,9 +21,12 @@ drain: N submissions at once against a stand-in enforcing 25 calls per 5 s, N = 
    N activities; the floor is (N-1) div 25 x 5 s; rejected = the stand-in answered 429 (while the
    forms opened or after); other calls = LeadSquared calls after the press that aren't sales;
    lost/doubled compare activities with submissions (each has its own revenue).
-cpu: server CPU (utime+stime of the gunicorn master and workers, /proc/<pid>/stat) per request,
-   N sequential requests of each kind, after the work they start has settled (the bot's idle
-   background CPU over the same time subtracted); bot, naive and bare, 1 worker.
+cpu: server CPU per request, N sequential requests of each kind; bot, naive and bare, 1 worker.
+   "ack path": the threads that serve a request up to its ack, gunicorn's request threads and
+   Bolt's listener threads (named by bot/thread_names.py; /proc/<pid>/task/<tid>/sched). The
+   listener thread also runs what a listener does after ack(): views.open for /logsale.
+   "all": utime+stime of the gunicorn master and workers after the work the requests started
+   has settled (posting a submission, for the bot), less idle CPU over the same time.
 openloop: a fixed schedule of R requests/s for D s (the sales floor at quarter end: per sale one
    /logsale, five keystrokes in the lead search, one submission), sent whatever the answers;
    latency from the scheduled time; 1 and 3 workers.
@@ -49,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import harness as h
+from bot import thread_names
 
 # --------------------------------------------------------------------------- sizes
 
@@ -162,6 +166,8 @@ class Results:
     drains: list = field(default_factory=list)  # dicts, one per run
     startups: dict = field(default_factory=dict)  # (kind, workers, db) -> [seconds], every server started
     ack_cpu: dict = field(default_factory=dict)  # (kind, request) -> server CPU seconds per request
+    # (kind, request) -> {OS thread name: CPU seconds per request}; the ack path is ACK_PATH_THREADS
+    thread_cpu: dict = field(default_factory=dict)
     openloop: dict = field(default_factory=dict)  # (kind, workers) -> {request: [Timed]} (latency from schedule)
     idle: dict = field(default_factory=dict)  # (kind, db) -> (master MB, [worker MB])
     bursts: dict = field(default_factory=dict)  # (kind, db) -> [RSS MB after each burst]
@@ -391,6 +397,7 @@ def attempt(results: Results, sizes: Sizes, log_dir: Path, kind: str, db: str, w
 # --------------------------------------------------------------------------- cpu
 
 CPU_REQUESTS = ("/logsale", "block_suggestion", "view_submission")
+ACK_PATH_THREADS = (thread_names.REQUEST, thread_names.LISTENER)
 
 
 def request_body(standins: h.StandIns, request: str, n: int) -> str:
@@ -429,11 +436,18 @@ def run_cpu(sizes: Sizes, results: Results, log_dir: Path) -> None:
                 idle_rate = (h.cpu_seconds(srv) - c0) / (time.time() - t0)
                 for request in CPU_REQUESTS:
                     bodies = [request_body(standins, request, i + 1) for i in range(n)]
+                    threads_before = h.thread_cpu_seconds(srv)
                     since, before = time.time(), h.cpu_seconds(srv)
                     answers = [h.send(srv, body) for body in bodies]
                     used = settled_cpu(srv, idle_rate, since, before, settle=sizes.cpu_settle)
                     acked = sum(1 for a in answers if a.status == 200)
                     results.ack_cpu[(kind, request)] = (used / acked if acked else math.nan, acked, n)
+                    threads_after = h.thread_cpu_seconds(srv)
+                    results.thread_cpu[(kind, request)] = {
+                        name: (seconds - threads_before.get(name, 0.0)) / max(acked, 1)
+                        for name, seconds in threads_after.items()
+                        if seconds > threads_before.get(name, 0.0)
+                    }
         finally:
             standins.stop()
 
@@ -720,19 +734,37 @@ def drain_table(results: Results) -> str:
     return table(headers, rows)
 
 
+def ack_path_cpu(results: Results, kind: str, request: str) -> float | None:
+    """CPU seconds per request of the threads that serve it up to the ack (ACK_PATH_THREADS)."""
+    found = results.thread_cpu.get((kind, request))
+    return None if found is None else sum(found.get(name, 0.0) for name in ACK_PATH_THREADS)
+
+
 def cpu_table(results: Results) -> str:
     rows = []
     for request in CPU_REQUESTS:
         cells = [request]
-        bare = results.ack_cpu.get(("bare", request))
         for kind in ("bot", "naive", "bare"):
-            found = results.ack_cpu.get((kind, request))
-            cells.append("-" if found is None else f"{found[0] * 1000:.2f} ({found[1]}/{found[2]} acked)")
-        bot = results.ack_cpu.get(("bot", request))
-        cells.append(ratio(bot[0], bare[0]) if bot and bare else "-")
+            ack, every = ack_path_cpu(results, kind, request), results.ack_cpu.get((kind, request))
+            cells.append("-" if ack is None else f"{ack * 1000:.2f}")
+            cells.append("-" if every is None else f"{every[0] * 1000:.2f} ({every[1]}/{every[2]} acked)")
+        bot, bare = ack_path_cpu(results, "bot", request), ack_path_cpu(results, "bare", request)
+        cells.append(ratio(bot, bare) if bot is not None and bare else "-")
+        every_bot, every_bare = results.ack_cpu.get(("bot", request)), results.ack_cpu.get(("bare", request))
+        cells.append(ratio(every_bot[0], every_bare[0]) if every_bot and every_bare else "-")
         rows.append(cells)
-    headers = ["request", "bot CPU ms", "naive CPU ms", "bare CPU ms", "bot÷bare"]
+    headers = ["request", "bot ack path ms", "bot all ms", "naive ack path ms", "naive all ms",
+               "bare ack path ms", "bare all ms", "bot÷bare ack path", "bot÷bare all"]  # fmt: skip
     return table(headers, rows)
+
+
+def cpu_by_thread(results: Results) -> str:
+    """Where each kind's CPU per request went, by OS thread name (ms), busiest first."""
+    lines = []
+    for (kind, request), found in sorted(results.thread_cpu.items()):
+        parts = sorted(found.items(), key=lambda item: -item[1])
+        lines.append(f"- {kind} {request}: " + ", ".join(f"{name} {seconds * 1000:.2f}" for name, seconds in parts))
+    return "\n".join(lines)
 
 
 def openloop_summary(found: dict[str, list[h.Timed]]) -> tuple[h.Summary, int]:
@@ -824,10 +856,10 @@ def targets_table(results: Results, sizes: Sizes) -> str:
         add(name + ": 0 rejected, none lost/doubled", f"{r['rejected']} / {r['lost']} / {r['doubled']}",
             r["rejected"] == 0 and r["lost"] == 0 and r["doubled"] == 0)  # fmt: skip
     for request in CPU_REQUESTS:
-        bot, bare = results.ack_cpu.get(("bot", request)), results.ack_cpu.get(("bare", request))
-        if bot and bare and bare[0] > 0:
-            add(f"CPU per {request} ≤ 1.3× bare", f"{bot[0] * 1000:.2f} vs {bare[0] * 1000:.2f} ms",
-                bot[0] <= 1.3 * bare[0])  # fmt: skip
+        bot, bare = ack_path_cpu(results, "bot", request), ack_path_cpu(results, "bare", request)
+        if bot is not None and bare:
+            add(f"ack-path CPU per {request} ≤ 1.3× bare", f"{bot * 1000:.2f} vs {bare * 1000:.2f} ms",
+                bot <= 1.3 * bare)  # fmt: skip
     for (kind, workers), found in results.openloop.items():
         if kind != "bot":
             continue
@@ -937,6 +969,8 @@ def main(argv: list[str] | None = None) -> int:
             "every salesperson seen before)\n"
         )
         print(cpu_table(results) + "\n", flush=True)
+        print("By OS thread (ms per request; web-request + bolt-listener are the ack path):")
+        print(cpu_by_thread(results) + "\n", flush=True)
     if "openloop" in only:
         run_openloop(sizes, results, log_dir)
         print(

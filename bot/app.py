@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
-from bot import bolt_fixes
+from bot import bolt_fixes, thread_names
 from bot.access import AccessMiddleware
 from bot.listeners import register_listeners
 from bot.listeners.tools import ProvideTools
@@ -27,7 +27,9 @@ class _TokenFromClient(logging.Filter):
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
-def build_app(services: Services) -> App:
+def build_app(services: Services, *, signature_checked: bool = False) -> App:
+    """``signature_checked``: every request reaches the app through a caller that has already
+    checked Slack's signature and timestamp (bot/web.py), so Bolt's own check would only repeat it."""
     bolt_fixes.apply()
     bolt_logger = logging.getLogger("slack_bolt.App")
     if not any(isinstance(f, _TokenFromClient) for f in bolt_logger.filters):
@@ -37,7 +39,10 @@ def build_app(services: Services) -> App:
         client=services.web_client,
         # auth.test on the first request instead of at import: start-up doesn't depend on Slack.
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, "bolt-listener"),
+        request_verification_enabled=not signature_checked,
+        listener_executor=ThreadPoolExecutor(
+            LISTENER_THREADS, "bolt-listener", thread_names.namer(thread_names.LISTENER)
+        ),
     )
     # Before any listener: who may use LogSale is decided here, for every kind of request.
     app.use(AccessMiddleware(services.access, services.background))

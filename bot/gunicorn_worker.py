@@ -22,8 +22,11 @@ proxy that buffers whole requests (Heroku's router does; elsewhere nginx or simi
 from __future__ import annotations
 
 import time
+from concurrent import futures
 
 from gunicorn.workers import gthread  # gunicorn >= 27: TConn.wait_for_data and _DEFER
+
+from bot import thread_names
 
 FIRST_BYTE_WAIT = 0.25
 SILENCE = 0.5
@@ -76,6 +79,10 @@ class ReadBoundedSocket:
 
 
 class ReadBoundedThreadWorker(gthread.ThreadWorker):
+    def get_thread_pool(self):
+        # gthread's own pool, with its threads named for `top -H` and bench/run.py.
+        return futures.ThreadPoolExecutor(self.cfg.threads, initializer=thread_names.namer(thread_names.REQUEST))
+
     def enqueue_req(self, conn) -> None:
         if not isinstance(conn.sock, ReadBoundedSocket):
             conn.sock = ReadBoundedSocket(conn.sock)

@@ -11,14 +11,14 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from bot import metrics
+from bot import metrics, thread_names
 
 log = logging.getLogger(__name__)
 
 OPERATIONS_PATHS = ("/metrics", "/readyz")
 READY_TIMEOUT = 3.0  # a database that hangs is as unready as one that refuses
 
-_probe_pool = ThreadPoolExecutor(2, "logsale-readyz")
+_probe_pool = ThreadPoolExecutor(2, "logsale-readyz", thread_names.namer(thread_names.READYZ))
 
 
 def serve(path: str, services, environ, start_response):

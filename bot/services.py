@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot import thread_names
 from bot.access import AccessPolicy
 from bot.config import Settings
 from bot.delivery.dispatcher import Dispatcher
@@ -101,7 +102,7 @@ class Services:
         )
         users = UserDirectory(web_client)
         access = AccessPolicy(settings.allowed_users, settings.admins, users)
-        background = ThreadPoolExecutor(4, "logsale-bg")
+        background = ThreadPoolExecutor(4, "logsale-bg", thread_names.namer(thread_names.BACKGROUND))
         sale_threads = SaleThreads(engine)
         notifier.thread_of = lambda record: sale_threads.thread_ts_for(record.submission_key)
         home = HomePublisher(

@@ -36,7 +36,7 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 def create_wsgi_app(settings: Settings, *, start_dispatcher: bool = True) -> WsgiApp:
     configure_logging(settings.log_level, settings.secrets)
     services = Services.build(settings, start_dispatcher=start_dispatcher)
-    slack_handler = SlackRequestHandler(build_app(services), path=SLACK_PATH)
+    slack_handler = SlackRequestHandler(build_app(services, signature_checked=True), path=SLACK_PATH)
     verifier = SignatureVerifier(settings.slack_signing_secret)
 
     def application(environ, start_response):
@@ -90,7 +90,7 @@ def _slack_request(environ, start_response, slack_handler, verifier):
         return _plain(start_response, "400 Bad Request", "Request body is not UTF-8")
     timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or ""
     signature = environ.get("HTTP_X_SLACK_SIGNATURE") or ""
-    # Bolt checks the signature too, but only after its own middleware has read the payload.
+    # Checked here, before anything reads the payload; the only check (build_app signature_checked).
     if not _TIMESTAMP.fullmatch(timestamp) or not verifier.is_valid(raw, timestamp, signature):
         return _plain(start_response, "401 Unauthorized", "Invalid request signature")
     problem = shape_problem(bolt_fixes.parse_for_bolt(text, environ.get("CONTENT_TYPE")))

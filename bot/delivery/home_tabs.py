@@ -13,11 +13,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.delivery.schema import home_tabs, metadata
+
+# Which of some users have a Home not already waiting for its refresh. Built once: this runs
+# after every stored sale, and building the statement cost as much CPU as running it (SQLite).
+_WAITING_FOR_REFRESH = select(home_tabs.c.user_id).where(
+    home_tabs.c.user_id.in_(bindparam("ids", expanding=True)), home_tabs.c.requested_at <= home_tabs.c.published_at
+)
 
 
 class HomeTabs:
@@ -54,9 +60,8 @@ class HomeTabs:
         # Read first: most salespeople never open the Home, and one already waiting for its
         # refresh gets it (the publish reads the outbox after its claim). Only the rest cost a
         # write, which on SQLite would queue behind every other writer in a burst.
-        waiting = and_(home_tabs.c.user_id.in_(ids), home_tabs.c.requested_at <= home_tabs.c.published_at)
         with self.engine.connect() as conn:
-            stale = [row[0] for row in conn.execute(select(home_tabs.c.user_id).where(waiting))]
+            stale = [row[0] for row in conn.execute(_WAITING_FOR_REFRESH, {"ids": ids})]
         if not stale:
             return 0
         with self.engine.begin() as conn:

@@ -45,6 +45,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from bot import thread_names
 from bot.delivery.schema import metadata, notifications, response_url_uses, sales
 from bot.domain.model import RawSale, Sale, SaleState  # noqa: F401 - SaleState: part of this API
 
@@ -647,6 +648,10 @@ def create_tables(engine: Engine, tables=None, *, deadline_seconds: float = SCHE
             delay = min(delay * 2, 1.0)
 
 
+# Built once: building insert(sales).values(...) per submission cost ~90 us of the ack's CPU.
+_INSERT_SALE = insert(sales)
+
+
 class Outbox:
     def __init__(self, engine: Engine, ack_engine: Engine | None = None):
         self.engine = engine  # background work: longer waits
@@ -700,7 +705,7 @@ class Outbox:
         try:
             with ack_connection(self.ack_engine, _left(deadline)) as conn:
                 try:
-                    conn.execute(insert(sales).values(**values))
+                    conn.execute(_INSERT_SALE, values)
                 except IntegrityError:
                     conn.rollback()
                     duplicate = True
@@ -1274,6 +1279,7 @@ def _run_until(deadline: float, work):
     job = _AckJob()
 
     def run() -> None:
+        thread_names.name_this_thread(thread_names.DB_ACK)
         _jobs.current = job
         try:
             outcome["result"] = work()

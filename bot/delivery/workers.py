@@ -15,6 +15,8 @@ import socket
 import threading
 from collections.abc import Callable
 
+from bot import thread_names
+
 log = logging.getLogger(__name__)
 
 
@@ -67,6 +69,7 @@ class WorkerPool:
         self._wake.set()
 
     def _run(self, worker_id: str) -> None:
+        thread_names.name_this_thread(self.name)
         while not self.stopping.is_set():
             try:
                 worked = self.work(worker_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from bot import thread_names
 from bot.domain.lead_text import lead_kind
 from bot.domain.model import LeadRef, RawSale
 from bot.leadsquared.client import LeadSquaredClient
@@ -33,7 +34,7 @@ class Lookups:
         search_enabled: bool = True,
         owner_verdicts: VerdictStore | None = None,
     ) -> None:
-        self.pool = ThreadPoolExecutor(LOOKUP_THREADS, "logsale-lookup")
+        self.pool = ThreadPoolExecutor(LOOKUP_THREADS, "logsale-lookup", thread_names.namer(thread_names.LOOKUP))
         search_client = client.with_options(max_wait=SEARCH_LIMITER_WAIT)
         self.lead_search = LeadSearch(search_client, self.pool)
         self.product_search = ProductSearch(search_client, self.pool, on_found=on_products_found)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
+from bot import thread_names
 from bot.slack_ui.shapes import sane_locale, sane_tz
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class UserDirectory:
         self._cache: dict[str, tuple[float, SlackUser]] = {}
         self._in_flight: dict[str, Future] = {}
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(threads, "logsale-users")
+        self._pool = ThreadPoolExecutor(threads, "logsale-users", thread_names.namer(thread_names.USERS))
 
     def cached(self, user_id: str) -> SlackUser | None:
         with self._lock:

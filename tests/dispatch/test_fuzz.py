@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.domain.validation import validate_sale
 from tests import slack_requests as sr
+from tests.dispatch.conftest import SIGNING_SECRET
 
 FIELDS = ("lead", "product_sku", "status", "revenue", "sales_owner", "sales_date")
 fuzz_settings = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -106,3 +107,14 @@ def test_the_background_worker_refuses_what_the_ack_would_refuse(in_process_bot)
     assert services.outbox.get(record.id).state is SaleState.FAILED
     assert in_process_bot.leadsquared.calls_to("SalesActivity.svc/Create") == []
     assert json.dumps(services.outbox.get(record.id).last_error)
+
+
+def test_a_slash_command_signed_with_another_secret_or_ten_minutes_ago_is_refused(in_process_bot):
+    # bot/web.py's check is the only one (Bolt's own is off): both ways a signature fails must still refuse.
+    body = sr.slash_command_body(
+        text="help", user_id="U0FUZZ", channel_id="C0FUZZ", trigger_id="1.2.x", response_url="https://hooks.slack.com/x"
+    )
+    assert in_process_bot.request(body, headers=sr.sign("not-the-signing-secret", body)).status == 401
+    ten_minutes_ago = int(datetime.now(timezone.utc).timestamp()) - 600
+    assert in_process_bot.request(body, headers=sr.sign(SIGNING_SECRET, body, ten_minutes_ago)).status == 401
+    assert in_process_bot.request(body).status == 200

@@ -1,0 +1,36 @@
+"""Names the OS threads (Linux comm, what `top -H`, `ps -L`, py-spy and /proc show) by role.
+
+Python's thread names stay inside Python; the kernel sees every thread as "gunicorn" or
+"python". Each pool names its threads here from inside the thread, one name per role (no
+index: 15 characters is the kernel's limit, and bench/run.py adds CPU up by role).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+from collections.abc import Callable
+
+# The roles, one name each; bench/run.py counts REQUEST and LISTENER as the ack path.
+REQUEST = "web-request"  # gunicorn's threads that read a request and write the answer
+LISTENER = "bolt-listener"  # Bolt's listener threads: the ack, and what a listener does after it
+BACKGROUND = "bg-task"
+LOOKUP = "ls-lookup"
+USERS = "slack-users"
+READYZ = "readyz-probe"
+DB_ACK = "db-ack"  # one thread per bounded database call made while acking (bot/delivery/outbox.py)
+
+_PR_SET_NAME = 15
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
+
+
+def name_this_thread(name: str) -> None:
+    """Set the calling thread's OS name (a no-op off Linux)."""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+
+
+def namer(name: str) -> Callable[[], None]:
+    """A ThreadPoolExecutor ``initializer`` giving each of the pool's threads ``name``."""
+    return lambda: name_this_thread(name)
