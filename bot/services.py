@@ -14,7 +14,7 @@ from bot.access import AccessPolicy
 from bot.config import Settings
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.home_tabs import HomeTabs
-from bot.delivery.outbox import Outbox, make_engine, pool_connections_for
+from bot.delivery.outbox import Outbox, make_engine, pool_sizes_for
 from bot.delivery.owner_verdicts import OwnerVerdicts
 from bot.delivery.rate_limit import SalesFirstLimiter, SharedRateLimiter
 from bot.delivery.sale_threads import SaleThreads
@@ -64,7 +64,7 @@ class Services:
         web_client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
         engine = make_engine(
             settings.database_url,
-            connections=pool_connections_for(settings.database_url, settings.web_concurrency),
+            pool_sizes=pool_sizes_for(settings.database_url, settings.web_concurrency),
         )
         upgrade_database(engine)  # Alembic revisions (bot/migrations); safe from several workers at once
         outbox = Outbox(engine)

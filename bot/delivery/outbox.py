@@ -29,7 +29,7 @@ from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import get_args, get_type_hints
+from typing import NamedTuple, get_args, get_type_hints
 
 from sqlalchemy import (
     and_,
@@ -306,16 +306,27 @@ def _url_hash(url: str) -> str:
 # PostgreSQL refuses a connection past max_connections ("sorry, too many clients"): a burst
 # on 3 workers with pools of 30 each (two per process) asked for more than the default 100
 # and some sales got "couldn't save". Each process's two pools now stay within its share of
-# half of what the server allows (the other half is for other clients, psql and migrations);
-# a request waits for a pooled connection instead, within its own deadline.
-MAX_POOL_CONNECTIONS = 15
-POOL_CONNECTIONS_IF_UNKNOWN = 5
-_pool_connections: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# two thirds of what the server allows (the rest is for other clients, psql and migrations);
+# a request waits for a pooled connection instead, within its own deadline. The ack path gets
+# the larger part: up to 32 Slack requests per worker need one at once in a burst, while the
+# background's few threads hold theirs for a statement at a time.
+MAX_ACK_POOL = 20
+MAX_BACKGROUND_POOL = 10
+MIN_POOL = 2
 
 
-def pool_connections_for(database_url: str, processes: int) -> int | None:
-    """Connections each of a process's two pools may hold on this PostgreSQL (None: SQLite,
-    no limit needed). Asks the server its max_connections once, at start."""
+class PoolSizes(NamedTuple):
+    ack: int  # Slack requests (ack_engine_for)
+    background: int  # dispatcher, notifier, Home refresher, limiter
+
+
+POOL_SIZES_IF_UNKNOWN = PoolSizes(ack=5, background=3)
+_ack_pool_sizes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def pool_sizes_for(database_url: str, processes: int) -> PoolSizes | None:
+    """How many connections each of a process's two pools may hold on this PostgreSQL (None:
+    SQLite, no limit needed). Asks the server its max_connections once, at start."""
     if database_url.startswith("sqlite"):
         return None
     probe = create_engine(database_url, poolclass=NullPool, connect_args={"connect_timeout": 5})
@@ -324,22 +335,32 @@ def pool_connections_for(database_url: str, processes: int) -> int | None:
             allowed = int(conn.execute(text("SHOW max_connections")).scalar_one())
             reserved = int(conn.execute(text("SHOW superuser_reserved_connections")).scalar_one())
     except (SQLAlchemyError, ValueError) as error:
-        log.warning("max_connections unknown (%s): %d per pool", type(error).__name__, POOL_CONNECTIONS_IF_UNKNOWN)
-        return POOL_CONNECTIONS_IF_UNKNOWN
+        log.warning("max_connections unknown (%s): pools of %s", type(error).__name__, POOL_SIZES_IF_UNKNOWN)
+        return POOL_SIZES_IF_UNKNOWN
     finally:
         probe.dispose()
-    per_process = (allowed - reserved) // 2 // max(1, processes)
-    return max(2, min(MAX_POOL_CONNECTIONS, per_process // 2))
+    per_process = (allowed - reserved) * 2 // 3 // max(1, processes)
+    ack = max(MIN_POOL, min(MAX_ACK_POOL, per_process * 2 // 3))
+    return PoolSizes(ack=ack, background=max(MIN_POOL, min(MAX_BACKGROUND_POOL, per_process - ack)))
 
 
 def make_engine(
-    database_url: str, *, ack_path: bool = False, timeout: float | None = None, connections: int | None = None
+    database_url: str,
+    *,
+    ack_path: bool = False,
+    timeout: float | None = None,
+    pool_sizes: PoolSizes | None = None,
 ) -> Engine:
     """An engine whose every wait (lock, statement, connect, pool) gives up: after
     BACKGROUND_DB_TIMEOUT, or ACK_DB_TIMEOUT for the ``ack_path`` engine (see ack_connection),
     or ``timeout`` (tests scale it down). It drops connections a fault has spoiled
-    (``_reconnect_after``) instead of reusing them. ``connections``: PostgreSQL's pool holds at
-    most this many (see pool_connections_for); the ack-path engine made for it holds as many."""
+    (``_reconnect_after``) instead of reusing them. ``pool_sizes``: PostgreSQL's pools hold at
+    most this many (see pool_sizes_for): this engine its ``background`` share (its ``ack`` share
+    for the ``ack_path`` engine), and the ack-path engine made for it (ack_engine_for) the other."""
+    if pool_sizes is not None:
+        connections: int | None = pool_sizes.ack if ack_path else pool_sizes.background
+    else:
+        connections = None
     if timeout is None:
         timeout = ACK_DB_TIMEOUT if ack_path else BACKGROUND_DB_TIMEOUT
     if database_url.startswith("sqlite"):
@@ -410,8 +431,8 @@ def make_engine(
             # Drop this connection (and the pool's others, opened under the same fault).
             context.is_disconnect = True
 
-    if connections:
-        _pool_connections[engine] = connections
+    if pool_sizes is not None:
+        _ack_pool_sizes[engine] = pool_sizes
     return engine
 
 
@@ -582,7 +603,7 @@ def ack_engine_for(engine: Engine) -> Engine:
             ack_engine = make_engine(
                 engine.url.render_as_string(hide_password=False),
                 ack_path=True,
-                connections=_pool_connections.get(engine),
+                pool_sizes=_ack_pool_sizes.get(engine),
             )
             _ack_engines[engine] = ack_engine
         return ack_engine
