@@ -11,7 +11,7 @@ SILENCE between two packets of a request, and at most READ_LIMIT for the whole r
 head and body; and closing a connection doesn't wait for the peer (gunicorn would wait up
 to 2 s on its main thread, which accepts every connection). A client that goes past these
 reads as one that went away: gunicorn closes the connection, or bot.web answers 400 for a
-body cut short. Slack (and any proxy in front)
+body cut short and the connection is closed after it (never reused for a next request). Slack (and any proxy in front)
 sends a request in one go, so none of these bounds is near a real request.
 
 Silence is not everything: a client that trickles a byte at a time holds a thread up to
@@ -40,12 +40,16 @@ class ReadBoundedSocket:
         self._sock = sock
         self._read_deadline: float | None = None
         self._closing = False
+        # A read of this request ended by our bounds, not by the client: the rest of it may
+        # still arrive, so the connection can't carry another request (ReadBoundedThreadWorker).
+        self.cut = False
 
     def setblocking(self, flag: bool) -> None:
         if flag:
             # gthread switches to blocking mode at the start of every request it reads.
             self._sock.settimeout(SILENCE)
             self._read_deadline = time.monotonic() + READ_LIMIT
+            self.cut = False
         else:
             self._sock.setblocking(False)
             self._read_deadline = None
@@ -67,11 +71,13 @@ class ReadBoundedSocket:
         if self._read_deadline is not None:
             left = self._read_deadline - time.monotonic()
             if left <= 0:
+                self.cut = True
                 return b""
             self._sock.settimeout(min(SILENCE, left))
         try:
             return self._sock.recv(size, *flags)
         except TimeoutError:
+            self.cut = True
             return b""  # silence past the bound: as if the client had gone
 
     def __getattr__(self, name):
@@ -87,6 +93,13 @@ class ReadBoundedThreadWorker(gthread.ThreadWorker):
         if not isinstance(conn.sock, ReadBoundedSocket):
             conn.sock = ReadBoundedSocket(conn.sock)
         super().enqueue_req(conn)
+
+    def _keepalive_after(self, conn, keepalive):
+        # gunicorn reads our bounded b"" as the end of the body and would keep the connection:
+        # the rest of a cut request, arriving later, was then parsed as the next request
+        # ("Request Line is too large", a 400 for whoever sent that next request). Close instead.
+        keep = super()._keepalive_after(conn, keepalive)
+        return keep and not getattr(conn.sock, "cut", False)
 
     def handle(self, conn):
         # gthread's own first wait is 5 s (DEFAULT_WORKER_DATA_TIMEOUT) of a thread per

@@ -3,6 +3,7 @@ delay a legitimate /logsale past Slack's 3 seconds. Real sockets against the rea
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
@@ -69,3 +70,32 @@ def test_a_slow_but_complete_request_is_still_answered(bot):
             time.sleep(0.3)
         answer = sock.recv(1000)
     assert answer.startswith(b"HTTP/1.1 401")  # unsigned: refused, but read to the end and answered
+
+
+def test_a_request_cut_by_the_read_bound_closes_its_connection(bot):
+    """A keep-alive client whose body stalls past the silence bound gets one 400, then the
+    connection is closed: the rest of that body, arriving late, is never read as a next request
+    (it was: "Request Line is too large", a 400 answered to whatever came next on the socket)."""
+    body = b"payload=" + b"x" * 6000  # the rest alone is longer than a request line may be
+    head = (
+        b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nX-Slack-Request-Timestamp: 1700000000\r\n"
+        b"X-Slack-Signature: v0=00\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
+    with socket.create_connection(address(bot.server.url), timeout=10) as sock:
+        sock.sendall(head + body[:100])
+        time.sleep(1.0)  # past the bound on silence (bot/gunicorn_worker.py SILENCE)
+        with contextlib.suppress(OSError):  # the server may already have closed its end
+            sock.sendall(body[100:])
+        answers = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            answers += chunk
+    assert answers.count(b"HTTP/1.1 ") == 1, answers
+    assert answers.startswith(b"HTTP/1.1 400")  # the body shorter than its Content-Length
+    assert "Request Line is too large" not in bot.server.logs()
