@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.postgres import POSTGRES_URL, fresh_schema_url, postgres_problem, private_cluster
+from tests.postgres import POSTGRES_URL, fresh_schema_url, postgres_problem, private_cluster_for_test
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -43,10 +43,5 @@ def database_url(request):
 def private_postgres():
     """A PostgreSQL of our own (to restart or stop; the shared one is never touched).
     Skips outside CI when initdb/pg_ctl are missing; in CI that is a failure."""
-    try:
-        with private_cluster() as cluster:
-            yield cluster
-    except FileNotFoundError as error:
-        if IN_CI:
-            pytest.fail(f"CI=true but {error}")
-        pytest.skip(str(error))
+    with private_cluster_for_test() as cluster:
+        yield cluster

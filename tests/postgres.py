@@ -135,3 +135,23 @@ def private_cluster(**settings: object) -> Iterator[PrivateCluster]:
         with contextlib.suppress(Exception):
             cluster.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_cluster_for_test(**settings: object) -> Iterator[PrivateCluster]:
+    """private_cluster(**settings) for a test or fixture: skipped where initdb/pg_ctl are missing,
+    except with CI=true, where that is a failure. (Only starting the cluster is guarded: an
+    error inside the with-block is the test's own.)"""
+    import pytest
+
+    context = private_cluster(**settings)
+    try:
+        cluster = context.__enter__()
+    except FileNotFoundError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {error}")
+        pytest.skip(str(error))
+    try:
+        yield cluster
+    finally:
+        context.__exit__(None, None, None)

@@ -129,16 +129,10 @@ def test_three_workers_on_postgres_post_each_sale_once_within_the_shared_limit(s
 @pytest.fixture
 def postgres_allowing_20():
     """A PostgreSQL of our own that allows 20 connections (3 of them kept for superusers)."""
-    from tests.conftest import IN_CI
-    from tests.postgres import private_cluster
+    from tests.postgres import private_cluster_for_test
 
-    try:
-        with private_cluster(max_connections=20) as cluster:
-            yield cluster
-    except FileNotFoundError as error:
-        if IN_CI:
-            pytest.fail(f"CI=true but {error}")
-        pytest.skip(str(error))
+    with private_cluster_for_test(max_connections=20) as cluster:
+        yield cluster
 
 
 @pytest.mark.postgres

@@ -8,21 +8,14 @@ import pytest
 
 from bot.delivery.outbox import POOL_SIZES_IF_UNKNOWN, PoolSizes, ack_engine_for, make_engine, pool_sizes_for
 from tests.e2e.server import free_port
+from tests.postgres import private_cluster_for_test
 
 
 @pytest.fixture(scope="module")
 def postgres_allowing_43():
-    from tests.conftest import IN_CI
-    from tests.postgres import private_cluster
-
-    try:
-        # 43 - 3 reserved = 40; two thirds of it = 26 for LogSale.
-        with private_cluster(max_connections=43, superuser_reserved_connections=3) as cluster:
-            yield cluster
-    except FileNotFoundError as error:
-        if IN_CI:
-            pytest.fail(f"CI=true but {error}")
-        pytest.skip(str(error))
+    # 43 - 3 reserved = 40; two thirds of it = 26 for LogSale.
+    with private_cluster_for_test(max_connections=43, superuser_reserved_connections=3) as cluster:
+        yield cluster
 
 
 @pytest.mark.postgres
