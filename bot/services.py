@@ -33,6 +33,10 @@ from bot.slack_ui.users import UserDirectory
 # short timeouts, and it barely waits for the shared rate limiter, letting sales go first.
 LOOKUP_TIMEOUT = (2.0, 10.0)
 LOOKUP_LIMITER_WAIT = 0.3
+# Threads that open forms after their acks (views.open is a Slack round trip, users.info another
+# for a new salesperson). They only wait on Slack, so twice Bolt's listener pool: a burst of
+# /logsale larger than the acks' pool still reaches Slack inside its 3 s trigger_id.
+FORM_THREADS = 64
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Services:
     access: AccessPolicy  # who may use LogSale (LOGSALE_ALLOWED_USERS, LOGSALE_ADMINS)
     # Short jobs started by a click after its ack (Undo); never Bolt's listener pool.
     background: ThreadPoolExecutor
+    forms: ThreadPoolExecutor  # opening the /logsale form after its ack (bot/listeners/modal_opening.py)
     # The account's currency symbol for revenue in messages; fetched on `background`, never waited for.
     currency: CurrencyCache
     home: HomePublisher  # App Home tabs, refreshed when a sale changes state, in any process
@@ -103,6 +108,8 @@ class Services:
         users = UserDirectory(web_client)
         access = AccessPolicy(settings.allowed_users, settings.admins, users)
         background = ThreadPoolExecutor(4, "logsale-bg", thread_names.namer(thread_names.BACKGROUND))
+        # As many as Bolt's listener pool: a burst of /logsale never queues past its 3 s trigger_id.
+        forms = ThreadPoolExecutor(FORM_THREADS, "logsale-forms", thread_names.namer(thread_names.FORMS))
         sale_threads = SaleThreads(engine)
         notifier.thread_of = lambda record: sale_threads.thread_ts_for(record.submission_key)
         home = HomePublisher(
@@ -129,6 +136,7 @@ class Services:
             known_skus=known_skus,
             access=access,
             background=background,
+            forms=forms,
             currency=CurrencyCache(lookups_client.retrieve_setting, background),
             home=home,
             sale_threads=sale_threads,
@@ -164,5 +172,6 @@ class Services:
             home=self.home,
             sale_threads=self.sale_threads,
             background=self.background,
+            forms=self.forms,
             messages_currency=self.messages_currency,
         )

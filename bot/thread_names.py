@@ -16,6 +16,7 @@ from collections.abc import Callable
 REQUEST = "web-request"  # gunicorn's threads that read a request and write the answer
 LISTENER = "bolt-listener"  # Bolt's listener threads: the ack, and what a listener does after it
 BACKGROUND = "bg-task"
+FORMS = "slack-forms"  # views.open and what follows it, after the ack (bot/listeners/modal_opening.py)
 LOOKUP = "ls-lookup"
 USERS = "slack-users"
 READYZ = "readyz-probe"

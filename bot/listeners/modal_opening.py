@@ -4,6 +4,8 @@ the App Home's button."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import replace
 
 from slack_sdk import WebClient
@@ -15,6 +17,20 @@ from bot.slack_ui.modal import ModalContext, build_logsale_modal
 from bot.slack_ui.users import UserDirectory
 
 log = logging.getLogger(__name__)
+
+
+def open_after_ack(forms: Executor, open_form: Callable[[], object]) -> None:
+    """Run ``open_form`` (views.open and what follows it) on the forms pool once the listener
+    has acked. On Bolt's listener pool its Slack round trips would hold a thread that acks
+    need. A failure is logged, not lost in a Future nobody reads."""
+
+    def run() -> None:
+        try:
+            open_form()
+        except Exception:
+            log.exception("opening the /logsale form failed")
+
+    forms.submit(run)
 
 
 def open_logsale_modal(

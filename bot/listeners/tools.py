@@ -44,6 +44,9 @@ class ListenerTools:
     sale_threads: SaleThreads  # threads of message-shortcut sales
     # Short jobs started by a click after its ack (Undo, Home notices); never Bolt's listener pool.
     background: Executor
+    # views.open and what follows it (users.info, views.update, the lookups' prewarm), started
+    # after the ack: Bolt's listener pool stays free for acks (bot/listeners/modal_opening.py).
+    forms: Executor
     # What messages show revenue in: answers at once; None means a plain number.
     messages_currency: Callable[[], AccountCurrency | None]
 

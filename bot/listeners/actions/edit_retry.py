@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.listeners.modal_opening import open_logsale_modal
+from bot.listeners.modal_opening import open_after_ack, open_logsale_modal
 from bot.listeners.tools import tools_of
 from bot.slack_ui import shapes
 from bot.slack_ui.modal import ModalContext
@@ -15,6 +15,10 @@ def handle_edit_retry(
     ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
     ack()
+    open_after_ack(tools_of(context).forms, lambda: _reopen(body, action, client, respond, context))
+
+
+def _reopen(body: dict, action: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
     tools = tools_of(context)
     user_id = (body.get("user") or {}).get("id", "")
     record = tools.outbox.get(shapes.sale_id(action))

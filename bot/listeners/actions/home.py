@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.delivery.outbox import SaleState
 from bot.domain.model import RawSale
 from bot.leadsquared.errors import LeadSquaredError, explain
-from bot.listeners.modal_opening import open_logsale_modal
+from bot.listeners.modal_opening import open_after_ack, open_logsale_modal
 from bot.listeners.tools import ListenerTools, tools_of
 from bot.slack_ui import messages, shapes
 from bot.slack_ui.home_publisher import HomePublisher
@@ -32,6 +32,10 @@ def _tell(home: HomePublisher, user_id: str, notice: str, detail: str | None = N
 
 def handle_home_open(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
+    open_after_ack(tools_of(context).forms, lambda: _open_from_home(body, client, context))
+
+
+def _open_from_home(body: dict, client: WebClient, context: BoltContext) -> None:
     tools = tools_of(context)
     opened = open_logsale_modal(
         client,
@@ -50,6 +54,10 @@ def handle_home_open(ack: Ack, body: dict, client: WebClient, context: BoltConte
 
 def handle_home_edit_retry(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     ack()
+    open_after_ack(tools_of(context).forms, lambda: _reopen_from_home(body, action, client, context))
+
+
+def _reopen_from_home(body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     tools = tools_of(context)
     user_id = _user_id(body)
     record = tools.outbox.get(shapes.sale_id(action))

@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 
 from bot.domain.model import RawSale
 from bot.domain.one_line import parse_one_line
-from bot.listeners.modal_opening import open_logsale_modal
-from bot.listeners.tools import tools_of
+from bot.listeners.modal_opening import open_after_ack, open_logsale_modal
+from bot.listeners.tools import ListenerTools, tools_of
 from bot.slack_ui import messages, shapes
 from bot.slack_ui.modal import ModalContext
 
@@ -57,6 +57,10 @@ def handle_logsale_command(ack: Ack, body: dict, client: WebClient, respond: Res
         ack(**messages.history_message(records, tools.messages_currency()))
         return
     ack()
+    open_after_ack(tools.forms, lambda: _open_form(body, text, user_id, client, respond, tools))
+
+
+def _open_form(body: dict, text: str, user_id: str, client: WebClient, respond: Respond, tools: ListenerTools) -> None:
     prefill = parse_one_line(text, tools.known_skus.all()) if text else RawSale()
     modal_context = ModalContext(
         channel_id=shapes.channel_id(body.get("channel_id")),

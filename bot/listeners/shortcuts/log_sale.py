@@ -18,7 +18,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.domain.model import RawSale
 from bot.domain.one_line import parse_one_line
-from bot.listeners.modal_opening import open_logsale_modal
+from bot.listeners.modal_opening import open_after_ack, open_logsale_modal
 from bot.listeners.tools import tools_of
 from bot.slack_ui import shapes
 from bot.slack_ui.modal import ModalContext
@@ -50,6 +50,10 @@ def plain_text_of_message(text: str) -> str:
 
 def handle_global_shortcut(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
+    open_after_ack(tools_of(context).forms, lambda: _open_from_global_shortcut(body, client, context))
+
+
+def _open_from_global_shortcut(body: dict, client: WebClient, context: BoltContext) -> None:
     tools = tools_of(context)
     user_id = (body.get("user") or {}).get("id", "")
     opened = open_logsale_modal(
@@ -67,6 +71,10 @@ def handle_global_shortcut(ack: Ack, body: dict, client: WebClient, context: Bol
 
 def handle_message_shortcut(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
+    open_after_ack(tools_of(context).forms, lambda: _open_from_message(body, client, context))
+
+
+def _open_from_message(body: dict, client: WebClient, context: BoltContext) -> None:
     tools = tools_of(context)
     user_id = (body.get("user") or {}).get("id", "")
     message = body.get("message") if isinstance(body.get("message"), dict) else {}
