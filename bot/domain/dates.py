@@ -779,6 +779,8 @@ def _clean(text: str | None, month_first: bool) -> str:
 
 
 def _is_printable(text: str) -> bool:
+    if text.isprintable():  # C: none of _HIDDEN_CHAR_CATEGORIES in it (the usual case)
+        return True
     return not any(unicodedata.category(ch) in _HIDDEN_CHAR_CATEGORIES for ch in text)
 
 

@@ -42,6 +42,8 @@ class ValidationResult:
 
 
 def has_control_characters(text: str) -> bool:
+    if text.isprintable():  # C: no Cc/Cf/Cs/Co/Cn in it (the usual case, without a loop)
+        return False
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text)
 
 

@@ -24,6 +24,9 @@ _TZ_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,3}")
 # BCP 47 as Slack sends it: en-US, en-IN, es-LA, pt-BR, zh-CN, ja-JP.
 _LOCALE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
 
+# In ASCII (checked first), whitespace and control characters are exactly \x00-\x20.
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20]")
+
 _extra_origins: set[tuple[str, str]] = set()
 
 
@@ -37,7 +40,7 @@ def trust_slack_api_url(api_url: str) -> None:
 def response_url(value: object) -> str | None:
     if not isinstance(value, str) or not value or len(value) > MAX_URL or not value.isascii():
         return None
-    if any(c.isspace() or ord(c) < 32 for c in value):
+    if _SPACE_OR_CONTROL.search(value):
         return None
     try:
         parts = urlsplit(value)

@@ -148,7 +148,9 @@ def handle_logsale_submission(ack: Ack, body: dict, view: dict, context: BoltCon
     if created and modal_context.thread_ts:
         _remember_thread(tools.sale_threads, view_key, modal_context.thread_ts)
     if created:
-        tools.home.request_refresh(user_id)  # the new sale shows on the Home as queued
+        # The new sale shows on the Home as queued. A database read (and a write for a Home
+        # that is open), so after the ack, never inside it; request_refresh never raises.
+        tools.background.submit(tools.home.request_refresh, user_id)
     else:
         log.info("duplicate submission %s ignored (already queued)", view_key)
 
