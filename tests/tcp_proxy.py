@@ -21,6 +21,7 @@ class TcpProxy:
         self._closed = threading.Event()
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self.accepted = 0  # connections opened through the proxy so far
         threading.Thread(target=self._accept_loop, daemon=True, name="proxy-accept").start()
 
     def blackhole(self) -> None:
@@ -50,6 +51,8 @@ class TcpProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            with self._lock:
+                self.accepted += 1
             threading.Thread(target=self._serve, args=(self._track(client),), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:

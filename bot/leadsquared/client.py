@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 import requests
+import requests.adapters
 
 from bot import metrics
 from bot.domain.model import Sale
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/v2/"
 # LeadSquared's SalesDate on the wire: UTC, "2026-11-26 09:30:00". Used only here.
 WIRE_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Connections kept to LeadSquared: at most this many threads call at once (the dispatcher's
+# up to 8, the lookups' 16, the background pool's 4), so none opens one only to discard it.
+KEPT_CONNECTIONS = 32
 _KEY_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: safe in an HTTP header
 
 
@@ -61,6 +65,17 @@ def sale_body(sale: Sale, prospect_id: str) -> dict:
         "SalesOwnerEmail": sale.sales_owner_email,
         "SalesDate": to_leadsquared(sale.sales_date_utc),
     }
+
+
+def _session() -> requests.Session:
+    """requests' default keeps 10 connections; more threads than that call at once, and each
+    call past the tenth opened a connection (a TLS handshake) that was then thrown away, with a
+    "Connection pool is full" warning, in every burst."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=KEPT_CONNECTIONS)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 class RateLimiter(Protocol):
@@ -93,7 +108,7 @@ class LeadSquaredClient:
         self.timeout = timeout
         self.rate_limiter = rate_limiter
         self.max_wait = max_wait
-        self.session = session if session is not None else requests.Session()
+        self.session = session if session is not None else _session()
 
     def __repr__(self) -> str:
         return f"LeadSquaredClient(base_url={self.base_url!r})"
