@@ -41,6 +41,7 @@ KINDS = {
     "bot": None,  # the Procfile's own command
     "naive": "gunicorn -c python:bench.gunicorn_conf bench.naive_app:application",
     "bare": "gunicorn -c python:bench.gunicorn_conf bench.bare_app:application",
+    "stack": "gunicorn -c python:bench.gunicorn_conf bench.stack_app:application",
 }
 
 

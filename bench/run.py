@@ -30,7 +30,8 @@ cpu: server CPU per request, N sequential requests of each kind; bot, naive and 
 openloop: a fixed schedule of R requests/s for D s (the sales floor at quarter end: per sale one
    /logsale, five keystrokes in the lead search, one submission), sent whatever the answers;
    latency from the scheduled time; 1 and 3 workers.
-memory: idle RSS of the master and each worker (bot on SQLite and on PostgreSQL, naive, bare);
+memory: idle RSS of the master and each worker (bot on SQLite and on PostgreSQL, naive, bare, and
+   "stack": the bare app holding an engine, a requests session and dateutil, the floor of these libraries);
    then 10 bursts of 200 sales in a row (the stand-in allows more calls for this section, so it
    stays short: see the table), RSS after each has drained.
 startup: from Popen to the first 200 answer to a signed /logsale, 1 worker: the bot on a fresh
@@ -538,7 +539,9 @@ def at_head(database_url: str, kind: str):
 
 def run_memory(sizes: Sizes, results: Results, log_dir: Path, databases: tuple[str, ...]) -> None:
     rate_env = {"LEADSQUARED_RATE_LIMIT": f"{BURST_RATE[0]}/{BURST_RATE[1]:g}"}
-    setups = [("bare", "-"), ("naive", "-")] + [("bot", db) for db in ("sqlite", "postgres") if db in databases]
+    dbs = [db for db in ("sqlite", "postgres") if db in databases]
+    # stack: the bare app holding what the specified libraries hold at idle (bench/stack_app.py).
+    setups = [("bare", "-"), ("naive", "-")] + [("stack", db) for db in dbs] + [("bot", db) for db in dbs]
     for kind, db in setups:
         progress(f"memory: {kind}, {db}")
         standins = h.start_standins(users=50, rate_limit=BURST_RATE)
@@ -553,7 +556,7 @@ def run_memory(sizes: Sizes, results: Results, log_dir: Path, databases: tuple[s
                 workers = h.worker_rss_mb(srv)
                 total = h.memory(srv).rss_mb
                 results.idle[(kind, db)] = (total - sum(workers), workers)
-                if kind == "bare":  # its submissions post nothing
+                if kind in ("bare", "stack"):  # their submissions post nothing
                     continue
                 after = []
                 revenue = iter(range(100000, 10**7))
@@ -793,8 +796,11 @@ def memory_table(results: Results) -> str:
     bare_worker = statistics.mean(bare[1]) if bare and bare[1] else None
     for (kind, db), (master, workers) in results.idle.items():
         worker = statistics.mean(workers) if workers else math.nan
-        rows.append([kind, db, f"{master:.0f}", f"{worker:.0f}", ratio(worker, bare_worker) if bare_worker else "-"])
-    return table(["app", "DB", "master RSS MB", "idle RSS per worker MB", "÷bare"], rows)
+        stack = results.idle.get(("stack", db))
+        above = f"{worker - statistics.mean(stack[1]):+.0f}" if kind == "bot" and stack and stack[1] else "-"
+        by_bare = ratio(worker, bare_worker) if bare_worker else "-"
+        rows.append([kind, db, f"{master:.0f}", f"{worker:.0f}", by_bare, above])
+    return table(["app", "DB", "master RSS MB", "idle RSS per worker MB", "÷bare", "bot above stack MB"], rows)
 
 
 def bursts_table(results: Results, sizes: Sizes) -> str:
