@@ -82,8 +82,10 @@ def ack_path_cpu() -> dict[str, float]:
     """CPU seconds so far of this (the main) thread, which stands in for gunicorn's request thread,
     and of Bolt's listener threads."""
     mine = h.task_seconds(Path(f"/proc/self/task/{threading.get_native_id()}"))
-    listeners = h.process_thread_cpu(os.getpid()).get(thread_names.LISTENER, 0.0)
-    return {"request (main thread)": mine, thread_names.LISTENER: listeners}
+    threads = h.process_thread_cpu(os.getpid())
+    listeners = threads.get(thread_names.LISTENER, 0.0)
+    database = threads.get(thread_names.DB_ACK, 0.0)
+    return {"request (main thread)": mine, thread_names.LISTENER: listeners, thread_names.DB_ACK: database}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ import ctypes.util
 import sys
 from collections.abc import Callable
 
-# The roles, one name each; bench/run.py counts REQUEST and LISTENER as the ack path.
+# The roles, one name each; bench/run.py counts REQUEST, LISTENER and DB_ACK as the ack path.
 REQUEST = "web-request"  # gunicorn's threads that read a request and write the answer
 LISTENER = "bolt-listener"  # Bolt's listener threads: the ack, and what a listener does after it
 BACKGROUND = "bg-task"
@@ -20,7 +20,7 @@ FORMS = "slack-forms"  # views.open and what follows it, after the ack (bot/list
 LOOKUP = "ls-lookup"
 USERS = "slack-users"
 READYZ = "readyz-probe"
-DB_ACK = "db-ack"  # one thread per bounded database call made while acking (bot/delivery/outbox.py)
+DB_ACK = "db-ack"  # bounded database calls made while acking (bot/delivery/outbox.py _SpareThreads)
 
 _PR_SET_NAME = 15
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None

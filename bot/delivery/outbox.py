@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import random
 import socket
 import sqlite3
@@ -1292,23 +1293,66 @@ def _cut(dbapi_connection) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
+class _SpareThreads:
+    """Runs each job at once on an idle thread, or on a new one when none is idle: a job stuck on
+    a dead connection never makes the next one wait, as a fixed pool would. A thread idle for
+    ``idle_seconds`` ends. (One new thread per call, as before, cost a thread's start-up on every
+    ack and left a burst's worth of dead threads' malloc arenas behind.) Daemon threads, so one
+    stuck on a dead connection never holds up the process's exit."""
+
+    def __init__(self, name: str, idle_seconds: float = 60.0) -> None:
+        self.name = name
+        self.idle_seconds = idle_seconds
+        self._lock = threading.Lock()
+        self._idle = 0  # threads waiting in _jobs.get(); each job put is taken by one of them
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+
+    def run(self, job) -> None:
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                self._jobs.put(job)
+                return
+        threading.Thread(target=self._serve, args=(job,), daemon=True, name=self.name).start()
+
+    def _serve(self, job) -> None:
+        thread_names.name_this_thread(self.name)
+        while True:
+            job()
+            with self._lock:
+                self._idle += 1
+            try:
+                job = self._jobs.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    try:  # a job put while the wait was ending is this thread's to run
+                        job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        self._idle -= 1
+                        return
+
+
+_ack_threads = _SpareThreads(thread_names.DB_ACK)
+
+
 def _run_until(deadline: float, work):
-    """work() on its own thread: its result (or its exception), or _TIMED_OUT at the deadline.
-    A daemon thread, so one stuck on a dead connection never holds up the process's exit."""
+    """work() on a thread of its own (_SpareThreads): its result (or its exception), or
+    _TIMED_OUT at the deadline."""
     outcome: dict = {}
     done = threading.Event()
     job = _AckJob()
 
     def run() -> None:
-        thread_names.name_this_thread(thread_names.DB_ACK)
         _jobs.current = job
         try:
             outcome["result"] = work()
         except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
             outcome["error"] = error
+        finally:
+            _jobs.current = None
         done.set()
 
-    threading.Thread(target=run, daemon=True, name="db-ack").start()
+    _ack_threads.run(run)
     if not done.wait(max(0.0, deadline - time.monotonic())):
         job.abandon()
         return _TIMED_OUT
