@@ -701,18 +701,26 @@ class Outbox:
         can have reached LeadSquared (queued True), else raises AlreadySending. Raises
         NotStored when nothing was stored, MaybeStored when that is unknown.
         """
+        return self._bounded_enqueue(sub, timeout, read_back=True)
+
+    def store(self, sub: Submission, *, timeout: float = ACK_DB_TIMEOUT) -> bool:
+        """enqueue() for the ack path, which only needs to know whether the sale was queued: a
+        new row isn't read back (a third of the call's CPU). Same errors as enqueue()."""
+        return self._bounded_enqueue(sub, timeout, read_back=False)[1]
+
+    def _bounded_enqueue(self, sub: Submission, timeout: float, *, read_back: bool):
         deadline = time.monotonic() + timeout
         guard = _CommitGuard()
         # The driver's own limits (busy/statement/lock/connect timeouts) normally answer first;
         # this also bounds what they can't, such as a network path that swallows packets.
-        outcome = _run_until(deadline + _GRACE, lambda: self._enqueue(sub, deadline, guard))
+        outcome = _run_until(deadline + _GRACE, lambda: self._enqueue(sub, deadline, guard, read_back))
         if outcome is _TIMED_OUT:
             if guard.abandon():
                 raise NotStored("the database didn't answer in time")
             raise MaybeStored("the database didn't confirm in time")
         return outcome
 
-    def _enqueue(self, sub: Submission, deadline: float, guard: _CommitGuard) -> tuple[SaleRecord, bool]:
+    def _enqueue(self, sub: Submission, deadline: float, guard: _CommitGuard, read_back: bool = True):
         values = self._row_values(sub)
         values.update(
             state=SaleState.PENDING.value,
@@ -745,6 +753,8 @@ class Outbox:
             return self._after_uncertain_commit(sub, deadline, guard, error)
         if duplicate:
             return self._resubmitted(sub, deadline, guard)
+        if not read_back:  # committed: the row is there
+            return None, True
         record = self._get_by_key(sub.submission_key, deadline)
         if record is None:  # can't be: we just committed it
             raise MaybeStored("the stored sale could not be read back")

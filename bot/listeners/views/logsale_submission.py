@@ -123,9 +123,7 @@ def handle_logsale_submission(ack: Ack, body: dict, view: dict, context: BoltCon
         created_at=now,
     )
     try:
-        _record, created = tools.outbox.enqueue(
-            submission, timeout=max(0.3, SAVE_DEADLINE - (time.monotonic() - started))
-        )
+        created = tools.outbox.store(submission, timeout=max(0.3, SAVE_DEADLINE - (time.monotonic() - started)))
     except NotStored as error:
         log.warning("could not store a submission, nothing stored: %s", error)
         ack(response_action="errors", errors={"lead": SAVE_FAILED})

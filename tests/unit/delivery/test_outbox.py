@@ -31,6 +31,18 @@ def test_enqueue_is_idempotent_on_the_submission_key(database_url):
     assert first.state is SaleState.PENDING and first.raw.lead == "priya@acme.in"
 
 
+def test_store_queues_the_sale_as_enqueue_does_without_reading_it_back(database_url):
+    outbox = Outbox.from_url(database_url)
+    assert outbox.store(make_submission("T1:S1")) is True
+    assert outbox.store(make_submission("T1:S1")) is False  # Slack redelivered it
+    stored = outbox.get_by_key("T1:S1")
+    twin, _ = outbox.enqueue(make_submission("T1:S2"))
+    same = {"id", "submission_key", "created_at", "updated_at", "next_attempt_at"}  # its own, or now
+    assert {k: v for k, v in vars(stored).items() if k not in same} == {
+        k: v for k, v in vars(twin).items() if k not in same
+    }
+
+
 def test_each_row_is_claimed_by_exactly_one_of_many_concurrent_workers(database_url):
     outbox = Outbox.from_url(database_url)
     for n in range(30):
