@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+import threading
 from collections.abc import Callable
 
 # The roles, one name each; bench/run.py counts REQUEST, LISTENER and DB_ACK as the ack path.
@@ -21,15 +22,25 @@ LOOKUP = "ls-lookup"
 USERS = "slack-users"
 READYZ = "readyz-probe"
 DB_ACK = "db-ack"  # bounded database calls made while acking (bot/delivery/outbox.py _SpareThreads)
+DB_BOUNDED = "db-bounded"  # the same kind of call made off the ack path (opening a form, lookups)
 
 _PR_SET_NAME = 15
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
 
 
+_role = threading.local()
+
+
 def name_this_thread(name: str) -> None:
-    """Set the calling thread's OS name (a no-op off Linux)."""
+    """Set the calling thread's OS name (a no-op off Linux), and its role (``role()``)."""
+    _role.name = name
     if _libc is not None:
         _libc.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+
+
+def role() -> str | None:
+    """The role this thread was named for, if any."""
+    return getattr(_role, "name", None)
 
 
 def namer(name: str) -> Callable[[], None]:

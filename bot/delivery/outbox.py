@@ -1342,7 +1342,13 @@ class _SpareThreads:
                         return
 
 
-_ack_threads = _SpareThreads(thread_names.DB_ACK)
+_ack_threads = _SpareThreads(thread_names.DB_ACK)  # for calls made by the threads that ack
+_other_threads = _SpareThreads(thread_names.DB_BOUNDED)  # for the rest (after an ack: named apart)
+
+
+def _threads_for_caller() -> _SpareThreads:
+    acking = thread_names.role() in (thread_names.REQUEST, thread_names.LISTENER)
+    return _ack_threads if acking else _other_threads
 
 
 def _run_until(deadline: float, work):
@@ -1362,7 +1368,7 @@ def _run_until(deadline: float, work):
             _jobs.current = None
         done.set()
 
-    _ack_threads.run(run)
+    _threads_for_caller().run(run)
     if not done.wait(max(0.0, deadline - time.monotonic())):
         job.abandon()
         return _TIMED_OUT
