@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -111,12 +111,16 @@ class RawSale:
     product_label: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        # Every field is a str, so this is asdict() without its deep copy (a tenth of the time).
+        return {name: getattr(self, name) for name in _RAW_SALE_FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> RawSale:
         data = data or {}
         return cls(**{f.name: str(data.get(f.name) or "") for f in fields(cls)})
+
+
+_RAW_SALE_FIELDS = tuple(f.name for f in fields(RawSale))
 
 
 # The fields the form asks for, in order (their names are the modal's block_ids).

@@ -420,3 +420,16 @@ def test_background_calls_on_a_network_that_swallows_packets_are_cut_not_stuck(s
     took = call_while_silent(lambda: outbox.get(record.id))
     assert took < 10  # the pooled connection's check is cut, and a new connection can't be made
     assert outbox.claim_next("w", lease_seconds=60) is not None  # (the cluster holds other tests' rows too)
+
+
+def test_an_ack_path_sqlite_connection_never_waits_for_a_lock_longer_than_its_budget(sqlite_url):
+    # limit_waits skips the PRAGMA when the connection already has the (rounded) budget; it must
+    # never leave a longer wait from an earlier call in place.
+    from bot.delivery.outbox import limit_waits
+
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        for seconds, expected_ms in ((2.0, 2000), (2.0, 2000), (0.333, 300), (2.019, 2000), (0.04, 40), (2.0, 2000)):
+            limit_waits(conn, seconds)
+            busy_ms = conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+            assert busy_ms == expected_ms and busy_ms <= seconds * 1000

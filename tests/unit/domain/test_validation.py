@@ -402,3 +402,15 @@ def test_validate_sale_never_raises_and_only_lets_wire_valid_sales_through(
     assert "@" in body["SalesOwnerEmail"] and len(body["SalesOwnerEmail"]) <= 254
     json.dumps(body, allow_nan=False)  # serialisable as strict JSON
     assert result.sale.lead.kind in ("email", "phone", "prospect_id")
+
+
+def test_raw_sale_to_dict_is_asdict():
+    # to_dict skips asdict's deep copy because every field is a str; a field of another type
+    # would need asdict back.
+    from dataclasses import asdict, fields
+
+    from bot.domain.model import RawSale
+
+    assert {f.type for f in fields(RawSale)} == {"str"}
+    raw = RawSale(lead="priya@acme.in", product_sku="SKU-PRO", status="Won", revenue="1,20,000", sales_date="now")
+    assert raw.to_dict() == asdict(raw)
