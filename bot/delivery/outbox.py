@@ -713,7 +713,7 @@ class Outbox:
 
     def store(self, sub: Submission, *, timeout: float = ACK_DB_TIMEOUT) -> bool:
         """enqueue() for the ack path, which only needs to know whether the sale was queued: a
-        new row isn't read back (a third of the call's CPU). Same errors as enqueue()."""
+        new row isn't read back (over half of the call's CPU). Same errors as enqueue()."""
         return self._bounded_enqueue(sub, timeout, read_back=False)[1]
 
     def _bounded_enqueue(self, sub: Submission, timeout: float, *, read_back: bool):
@@ -1314,9 +1314,8 @@ def _cut(dbapi_connection) -> None:
 class _SpareThreads:
     """Runs each job at once on an idle thread, or on a new one when none is idle: a job stuck on
     a dead connection never makes the next one wait, as a fixed pool would. A thread idle for
-    ``idle_seconds`` ends. (One new thread per call, as before, cost a thread's start-up on every
-    ack and left a burst's worth of dead threads' malloc arenas behind.) Daemon threads, so one
-    stuck on a dead connection never holds up the process's exit."""
+    ``idle_seconds`` ends. (A new thread per call, as before, cost a thread's start-up on every
+    ack.) Daemon threads, so one stuck on a dead connection never holds up the process's exit."""
 
     def __init__(self, name: str, idle_seconds: float = 60.0) -> None:
         self.name = name
