@@ -108,7 +108,6 @@ class Services:
         users = UserDirectory(web_client)
         access = AccessPolicy(settings.allowed_users, settings.admins, users)
         background = ThreadPoolExecutor(4, "logsale-bg", thread_names.namer(thread_names.BACKGROUND))
-        # As many as Bolt's listener pool: a burst of /logsale never queues past its 3 s trigger_id.
         forms = ThreadPoolExecutor(FORM_THREADS, "logsale-forms", thread_names.namer(thread_names.FORMS))
         sale_threads = SaleThreads(engine)
         notifier.thread_of = lambda record: sale_threads.thread_ts_for(record.submission_key)

@@ -728,7 +728,7 @@ class Outbox:
             raise MaybeStored("the database didn't confirm in time")
         return outcome
 
-    def _enqueue(self, sub: Submission, deadline: float, guard: _CommitGuard, read_back: bool = True):
+    def _enqueue(self, sub: Submission, deadline: float, guard: _CommitGuard, read_back: bool):
         values = self._row_values(sub)
         values.update(
             state=SaleState.PENDING.value,
