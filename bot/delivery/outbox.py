@@ -14,6 +14,7 @@ activity up in LeadSquared before it posts again (Create is not idempotent).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -127,8 +128,9 @@ def sale_from_columns(text: str | None) -> Sale | None:
 # The JSON follows the dataclasses' fields and types (text; Decimal as text; aware datetimes in ISO
 # form, UTC; bool/int/float; nested dataclasses), so a new field of Sale needs no change here.
 def _to_json(value):
-    if is_dataclass(value):
-        return {f.name: _to_json(getattr(value, f.name)) for f in fields(value)}
+    names = _dataclass_field_names(type(value))
+    if names is not None:
+        return {name: _to_json(getattr(value, name)) for name in names}
     if isinstance(value, Decimal):
         return str(value)  # exactly as typed: "12000.50" stays "12000.50"
     if isinstance(value, datetime):
@@ -139,11 +141,26 @@ def _to_json(value):
 def _from_json(cls, data):
     if not isinstance(data, dict):
         raise TypeError(f"{cls.__name__}: not an object")
-    hints = get_type_hints(cls)
     # A field added since the row was written takes its default (and must have one).
     return cls(
-        **{f.name: _read_value(hints[f.name], data[f.name]) for f in fields(cls) if f.name in data or _required(f)}
+        **{
+            name: _read_value(kind, data[name])
+            for name, kind, required in _fields_to_read(cls)
+            if name in data or required
+        }
     )
+
+
+# Per class, once: fields() and get_type_hints() on every row were most of (de)serializing a sale.
+@functools.cache
+def _dataclass_field_names(cls) -> tuple[str, ...] | None:
+    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
+
+
+@functools.cache
+def _fields_to_read(cls) -> tuple[tuple[str, object, bool], ...]:
+    hints = get_type_hints(cls)
+    return tuple((f.name, hints[f.name], _required(f)) for f in fields(cls))
 
 
 def _required(f) -> bool:
