@@ -130,3 +130,14 @@ owner_verdicts = Table(
     Column("active", Boolean, nullable=False),
     Column("expires_at", Float, nullable=False),  # wall-clock seconds
 )
+
+
+# Owner checks under way: which process is asking LeadSquared about an email right now, so the
+# others wait for its verdict instead of asking too (bot.delivery.owner_verdicts). A row is
+# deleted with the verdict's write, or ignored once ``until`` has passed (its process gave up).
+owner_checks = Table(
+    "logsale_owner_checks",
+    metadata,
+    Column("email", Text, primary_key=True),  # trimmed and lower-cased
+    Column("until", Float, nullable=False),  # wall-clock seconds
+)

@@ -433,13 +433,20 @@ def owner_error(email: str) -> str:
 
 
 class VerdictStore(Protocol):
-    """Owner verdicts shared by every process (bot.delivery.owner_verdicts). Either call may
+    """Owner verdicts shared by every process (bot.delivery.owner_verdicts). Any call may
     raise (database slow or down): the check then asks LeadSquared, as without a store."""
 
     def get(self, email: str, now: float) -> tuple[bool, float] | None:
         """(active, expires_at) if a verdict for ``email`` is stored that expires after ``now``."""
 
-    def put(self, email: str, active: bool, expires_at: float) -> None: ...
+    def put(self, email: str, active: bool, expires_at: float) -> None:
+        """Store the verdict (which also ends the check claimed for ``email``)."""
+
+    def claim(self, email: str, now: float, seconds: float) -> bool:
+        """True: the caller asks LeadSquared; False: another process is asking (claimed < ``seconds`` ago)."""
+
+    def release(self, email: str) -> None:
+        """The claimed check ended without a verdict."""
 
 
 def _verdict(answer: list) -> OwnerVerdict:
@@ -477,7 +484,9 @@ class OwnerCheck:
     Verdicts are kept in this process and, through ``verdict_store``, for every process: a
     miss here reads the store first (on the lookup pool, bounded), and asks LeadSquared only
     when nothing unexpired is stored there or the store can't answer. One email has at most
-    one check in flight per process. ``clock`` is wall-clock time (verdicts expire by it).
+    one check in flight per process, and, through the store's claims, in all of them: a process
+    that finds another asking waits up to ``claim_seconds`` for its verdict (then asks itself).
+    ``clock`` is wall-clock time (verdicts and claims expire by it).
     """
 
     def __init__(
@@ -488,6 +497,7 @@ class OwnerCheck:
         ttl: float = 3600,
         negative_ttl: float = 300,
         verdict_store: VerdictStore | None = None,
+        claim_seconds: float = 3.0,
         timer: Callable[[], float] = time.monotonic,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -496,6 +506,7 @@ class OwnerCheck:
         self.ttl = ttl
         self.negative_ttl = negative_ttl
         self.verdict_store = verdict_store
+        self.claim_seconds = claim_seconds
         self.timer = timer
         self.clock = clock
         # Answers are [{"active": bool, "until": clock time}]; the cache's own ttl only bounds
@@ -520,11 +531,19 @@ class OwnerCheck:
             self.lookups.forget(key)
 
         def retrieve() -> list:
+            claimed = False
             shared = self._read_store(stored_as)
+            if shared is None:
+                claimed, shared = self._claim_or_wait(stored_as)
             if shared is not None:
                 active, until = shared
                 return [{"active": active, "until": until}]
-            users = self.client.users_by_email(address)
+            try:
+                users = self.client.users_by_email(address)
+            except BaseException:
+                if claimed:
+                    self._release(stored_as)
+                raise
             active = bool(users)
             until = self.clock() + (self.ttl if active else self.negative_ttl)
             self._write_store(stored_as, active, until)
@@ -544,6 +563,36 @@ class OwnerCheck:
         except Exception as error:  # a slow or broken database: ask LeadSquared instead
             log.info("stored owner verdicts unavailable (%s): asking LeadSquared", type(error).__name__)
             return None
+
+    def _claim_or_wait(self, email: str) -> tuple[bool, tuple[bool, float] | None]:
+        """(True, None): this process asks LeadSquared, having claimed the check. (False, verdict):
+        the verdict another process's check stored meanwhile. (False, None): ask anyway (no store,
+        the store failed, or the other check took over ``claim_seconds``)."""
+        if self.verdict_store is None:
+            return False, None
+        deadline = time.monotonic() + self.claim_seconds
+        pause = 0.05
+        while True:
+            try:
+                if self.verdict_store.claim(email, self.clock(), self.claim_seconds):
+                    return True, None
+            except Exception as error:
+                log.info("owner checks not shared (%s): asking LeadSquared", type(error).__name__)
+                return False, None
+            if time.monotonic() + pause > deadline:
+                log.info("another process's owner check took over %g s: asking LeadSquared", self.claim_seconds)
+                return False, None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+            shared = self._read_store(email)
+            if shared is not None:
+                return False, shared
+
+    def _release(self, email: str) -> None:
+        try:
+            self.verdict_store.release(email)
+        except Exception as error:  # the claim expires by itself after claim_seconds
+            log.info("owner check claim not released (%s)", type(error).__name__)
 
     def _write_store(self, email: str, active: bool, until: float) -> None:
         if self.verdict_store is None:

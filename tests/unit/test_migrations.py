@@ -41,7 +41,7 @@ from bot.domain.model import LeadRef, Sale
 from bot.schema_upgrade import Upgrade, UpgradeTimeout, alembic_config, target_metadata, upgrade_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HEAD = "0004"
+HEAD = "0005"
 
 # --- the first release's tables, as commit 72f7c05 defined them (bot/domain/outbox.py and
 # bot/domain/rate_limit.py there): what its create_all made in production databases.
@@ -523,24 +523,24 @@ def test_python_m_bot_migrate_upgrades_a_first_release_database_and_says_from_wh
 
     status = migrate("--status", database_url=url, cwd=tmp_path)
     assert status.returncode == 0 and status.stdout.count("\n") == 1
-    assert "revision none" in status.stdout and "newest is 0004" in status.stdout
+    assert "revision none" in status.stdout and "newest is 0005" in status.stdout
     assert "alembic_version" not in inspect(engine).get_table_names()  # --status changes nothing
 
     done = migrate(database_url=url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "database upgraded from 0001 (made before migrations, stamped) to 0004\n"
+    assert done.stdout == "database upgraded from 0001 (made before migrations, stamped) to 0005\n"
     assert sales_rows(engine) == ([after_0003(SALE_DONE), after_0003(SALE_FAILED)], [ASHA, RAVI])
 
     again = migrate(database_url=url, cwd=tmp_path)
-    assert (again.returncode, again.stdout) == (0, "database already at revision 0004 (newest): nothing to do\n")
+    assert (again.returncode, again.stdout) == (0, "database already at revision 0005 (newest): nothing to do\n")
     status = migrate("--status", database_url=url, cwd=tmp_path)
-    assert status.stdout == "database at revision 0004; newest is 0004 (up to date)\n"
+    assert status.stdout == "database at revision 0005; newest is 0005 (up to date)\n"
     engine.dispose()
 
 
 def test_python_m_bot_migrate_on_a_fresh_database_and_on_an_unreachable_one(tmp_path):
     fresh = migrate(database_url=f"sqlite:///{tmp_path / 'new.db'}", cwd=tmp_path)
-    assert (fresh.returncode, fresh.stdout) == (0, "database upgraded from an empty database to 0004\n")
+    assert (fresh.returncode, fresh.stdout) == (0, "database upgraded from an empty database to 0005\n")
 
     # Nothing listens on port 1; the password must not be echoed.
     down = migrate("--wait", "1", database_url="postgresql://logsale:s3cret-pw@127.0.0.1:1/logsale", cwd=tmp_path)

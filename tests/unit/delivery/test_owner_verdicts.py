@@ -51,12 +51,12 @@ def processes(lsq, engine):
     pools: list[ThreadPoolExecutor] = []
     clock = FakeClock()
 
-    def process(store=None) -> OwnerCheck:
+    def process(store=None, **options) -> OwnerCheck:
         pool = ThreadPoolExecutor(4, "test-owner")
         pools.append(pool)
         client = LeadSquaredClient(lsq.url, AK, SK, timeout=(1.0, 4.0))
         store = OwnerVerdicts(engine) if store is None else store
-        return OwnerCheck(client, pool, verdict_store=store, timer=clock, clock=clock)
+        return OwnerCheck(client, pool, verdict_store=store, timer=clock, clock=clock, **options)
 
     process.clock = clock
     yield process
@@ -167,3 +167,56 @@ def test_one_process_has_one_check_in_flight_per_email(processes, lsq):
         thread.join()
     assert verdicts == [OwnerVerdict.ACTIVE] * 12
     assert owner_calls(lsq) == ["Priya@acme.in"]
+
+
+def at_once(checks: list[OwnerCheck], email: str) -> list[OwnerVerdict]:
+    """Each check asks about ``email`` at the same moment, from its own thread (one per process)."""
+    start = threading.Barrier(len(checks))
+    verdicts: list[OwnerVerdict | None] = [None] * len(checks)
+
+    def ask(i: int) -> None:
+        start.wait()
+        verdicts[i] = checks[i].check(email, timeout=5.0)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(checks))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return verdicts
+
+
+def test_processes_checking_one_owner_at_once_ask_leadsquared_once(processes, lsq):
+    # Forms opening on three workers at once: one call for the owner, not three.
+    lsq.delay = 0.5
+    assert at_once([processes(), processes(), processes()], "priya@acme.in") == [OwnerVerdict.ACTIVE] * 3
+    assert at_once([processes(), processes()], "ghost@acme.in") == [OwnerVerdict.UNKNOWN] * 2
+    assert owner_calls(lsq) == ["priya@acme.in", "ghost@acme.in"]
+
+
+def test_a_check_that_failed_in_one_process_is_asked_again_by_the_others(processes, lsq):
+    lsq.delay = 0.5
+    lsq.fail_next("auth_401")  # whichever process asks first gets it, and gives up its claim
+    verdicts = at_once([processes(), processes()], "priya@acme.in")
+    assert sorted(verdicts) == sorted([OwnerVerdict.UNCHECKED, OwnerVerdict.ACTIVE])
+    assert owner_calls(lsq) == ["priya@acme.in", "priya@acme.in"]
+
+
+def test_a_claim_left_by_a_process_that_stopped_holds_the_others_only_claim_seconds(processes, lsq, engine):
+    OwnerVerdicts(engine).claim("priya@acme.in", processes.clock(), 3.0)  # then that process died
+    check = processes(claim_seconds=0.3)
+    assert check.check("priya@acme.in", timeout=3.0) is OwnerVerdict.ACTIVE
+    assert owner_calls(lsq) == ["priya@acme.in"]
+
+
+def test_claims_expire_by_the_clock_and_end_with_the_verdict_or_a_release(engine):
+    store = OwnerVerdicts(engine)
+    now = 1_795_000_000.0
+    assert store.claim("priya@acme.in", now, 3.0) is True
+    assert store.claim("priya@acme.in", now + 1, 3.0) is False  # another process is asking
+    assert store.claim("asha@acme.in", now + 1, 3.0) is True  # claims are per email
+    assert store.claim("priya@acme.in", now + 3, 3.0) is True  # the first one's time is up
+    store.release("priya@acme.in")
+    assert store.claim("priya@acme.in", now + 3.5, 3.0) is True
+    store.put("priya@acme.in", True, now + 3600)
+    assert store.claim("priya@acme.in", now + 3.6, 3.0) is True
