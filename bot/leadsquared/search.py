@@ -565,7 +565,8 @@ class OwnerCheck:
             return None
 
     def _claim_or_wait(self, email: str) -> tuple[bool, tuple[bool, float] | None]:
-        """(True, None): this process asks LeadSquared, having claimed the check. (False, verdict):
+        """(True, None): this process asks LeadSquared, having claimed the check (True, verdict: no
+        need, a check that ended meanwhile stored one; its claim lapses). (False, verdict):
         the verdict another process's check stored meanwhile. (False, None): ask anyway (no store,
         the store failed, or the other check took over ``claim_seconds``)."""
         if self.verdict_store is None:
@@ -575,7 +576,8 @@ class OwnerCheck:
         while True:
             try:
                 if self.verdict_store.claim(email, self.clock(), self.claim_seconds):
-                    return True, None
+                    # A check that ended since our first look left its verdict and no claim.
+                    return True, self._read_store(email)
             except Exception as error:
                 log.info("owner checks not shared (%s): asking LeadSquared", type(error).__name__)
                 return False, None

@@ -220,3 +220,19 @@ def test_claims_expire_by_the_clock_and_end_with_the_verdict_or_a_release(engine
     assert store.claim("priya@acme.in", now + 3.5, 3.0) is True
     store.put("priya@acme.in", True, now + 3600)
     assert store.claim("priya@acme.in", now + 3.6, 3.0) is True
+
+
+def test_a_check_that_ends_between_a_look_and_a_claim_is_not_asked_again(processes, lsq, engine):
+    class OtherProcessFinishesAfterTheFirstLook(OwnerVerdicts):
+        looked = False
+
+        def get(self, email, now):
+            found = super().get(email, now)
+            if not self.looked:
+                self.looked = True
+                self.put(email, True, now + 3600)  # its verdict stored, its claim gone
+            return found
+
+    check = processes(OtherProcessFinishesAfterTheFirstLook(engine))
+    assert check.check("priya@acme.in") is OwnerVerdict.ACTIVE
+    assert owner_calls(lsq) == []
