@@ -2,7 +2,7 @@
 each number beside a naive Bolt app (bench/naive_app.py) and a bare one (bench/bare_app.py)
 served with the same gunicorn settings.
 
-    python -m bench.run                    # the full run (about 25 minutes; PostgreSQL for its rows)
+    python -m bench.run                    # the full run (about 30 minutes; PostgreSQL for its rows)
     python -m bench.run --quick            # tiny sizes, well under a minute: a smoke run for CI
     python -m bench.run --only drain,cpu   # some sections (acks, drain, cpu, openloop, memory, startup)
 
