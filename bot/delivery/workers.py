@@ -3,7 +3,7 @@ App Home refresher's.
 
 Each thread calls ``work(worker_id)`` again at once while it reports work done (True) and
 otherwise sleeps until ``idle_poll`` passes or a ``wake()`` call is its to take: one thread per
-call, so a sale stored wakes one thread, not all eight, each to find nothing but one. An exception (the
+call, so a stored sale wakes one thread, not all eight (seven of which found nothing). An exception (the
 database went away, say) is logged and paused over: whatever was being worked on stays
 stored and is claimed again later, here or in another process.
 """
