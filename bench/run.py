@@ -430,7 +430,7 @@ def run_cpu(sizes: Sizes, results: Results, log_dir: Path) -> None:
     rounds = max(1, min(sizes.cpu_rounds, n))
     kinds = ("bare", "naive", "bot")
     with contextlib.ExitStack() as stack:
-        servers: dict[str, tuple[h.Server, h.StandIns, float]] = {}
+        servers: dict[str, tuple[h.Server, h.StandIns]] = {}
         for kind in kinds:
             progress(f"cpu: starting {kind}")
             standins = h.start_standins(users=50, search_leads=5)
@@ -444,12 +444,13 @@ def run_cpu(sizes: Sizes, results: Results, log_dir: Path) -> None:
                 h.send(srv, request_body(standins, request, 0))
             for user in range(1, min(50, n + 1)):
                 h.send(srv, request_body(standins, "/logsale", user))
-            servers[kind] = (srv, standins, 0.0)
+            servers[kind] = (srv, standins)
         time.sleep(sizes.cpu_settle)
-        for kind, (srv, standins, _) in servers.items():
+        idle_rates: dict[str, float] = {}
+        for kind, (srv, _) in servers.items():
             t0, c0 = time.time(), h.cpu_seconds(srv)
             time.sleep(sizes.cpu_settle)
-            servers[kind] = (srv, standins, (h.cpu_seconds(srv) - c0) / (time.time() - t0))
+            idle_rates[kind] = (h.cpu_seconds(srv) - c0) / (time.time() - t0)
         used: dict[tuple[str, str], float] = {}
         acked: dict[tuple[str, str], int] = {}
         by_thread: dict[tuple[str, str], dict[str, float]] = {}
@@ -460,7 +461,7 @@ def run_cpu(sizes: Sizes, results: Results, log_dir: Path) -> None:
             order = kinds[round_number % len(kinds) :] + kinds[: round_number % len(kinds)]
             for request in CPU_REQUESTS:
                 for kind in order:
-                    srv, standins, idle_rate = servers[kind]
+                    srv, standins = servers[kind]
                     bodies = [request_body(standins, request, sent + i + 1) for i in range(batch)]
                     creates = len(standins.leadsquared.calls_to(CREATE))
                     threads_before = h.thread_cpu_seconds(srv)
@@ -473,7 +474,7 @@ def run_cpu(sizes: Sizes, results: Results, log_dir: Path) -> None:
                         while len(standins.leadsquared.calls_to(CREATE)) < wanted and time.time() < deadline:
                             time.sleep(0.05)
                     key = (kind, request)
-                    used[key] = used.get(key, 0.0) + settled_cpu(srv, idle_rate, since, before, sizes.cpu_settle)
+                    used[key] = used.get(key, 0.0) + settled_cpu(srv, idle_rates[kind], since, before, sizes.cpu_settle)
                     acked[key] = acked.get(key, 0) + sum(1 for a in answers if a.status == 200)
                     threads = by_thread.setdefault(key, {})
                     for name, seconds in h.thread_cpu_seconds(srv).items():
