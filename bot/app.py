@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
-from bot import bolt_fixes, thread_names
+from bot import bolt_fixes
 from bot.access import AccessMiddleware
 from bot.listeners import register_listeners
 from bot.listeners.tools import ProvideTools
 from bot.services import Services
-
-# Bolt runs every listener (and so every ack) on this pool. Its default of 5 threads lets
-# a few slow Slack API calls after acks delay new acks; threads waiting on I/O are cheap.
-LISTENER_THREADS = 32
 
 
 class _TokenFromClient(logging.Filter):
@@ -40,9 +35,12 @@ def build_app(services: Services, *, signature_checked: bool = False) -> App:
         # auth.test on the first request instead of at import: start-up doesn't depend on Slack.
         token_verification_enabled=False,
         request_verification_enabled=not signature_checked,
-        listener_executor=ThreadPoolExecutor(
-            LISTENER_THREADS, "bolt-listener", thread_names.namer(thread_names.LISTENER)
-        ),
+        # Each listener runs on the thread that answers Slack, and Slack's answer is what the
+        # listener acked once it returns. Every listener acks within its bounds and hands slow
+        # work to a pool of ours (ListenerTools.after_ack, open_after_ack), so nothing waits on
+        # Bolt's listener pool (5 threads shared by acks and slow work), and no request pays a
+        # hand-off to it and back (bench/README.md, fourth round).
+        process_before_response=True,
     )
     # Before any listener: who may use LogSale is decided here, for every kind of request.
     app.use(AccessMiddleware(services.access, services.background))

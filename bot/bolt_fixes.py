@@ -7,12 +7,6 @@ are exactly one form field named "payload"; everything else is a plain form. Rem
 patch when slack_bolt.request.internals.parse_body checks for the `payload` *field*
 (tests/dispatch/test_payload_substring.py fails loudly if the patch stops applying).
 
-ack wait: Bolt's request thread waits for the listener's ack() by sleeping 10 ms at a time
-(slack_bolt/listener/thread_runner.py), which adds up to 10 ms to every ack and wakes each waiting
-request 100 times a second. Its sleep now also ends as soon as any ack() is called (never later
-than before: a missed wake-up still ends after 10 ms). Remove when Bolt waits on an event
-(tests/unit/test_bolt_fixes.py checks the patch still applies to the names Bolt uses).
-
 parse_for_bolt: bot/web.py parses each body to check its shape before Bolt sees it; Bolt then
 parses the same text again (about 0.13 ms for a submission, a tenth of what a bare Bolt app
 spends on a request). The first parse is handed to Bolt's, on the same thread, once.
@@ -28,40 +22,11 @@ import binascii
 import json
 import re
 import threading
-import time
 from typing import Any
 from urllib.parse import unquote
 
-import slack_bolt.listener.thread_runner as thread_runner
 import slack_bolt.request.request as bolt_request_module
-from slack_bolt.context.ack.ack import Ack
 from slack_bolt.request import internals
-
-_acked = threading.Condition()
-
-
-class _AckAwareTime:
-    """What thread_runner sees as the time module: its poll for ack() wakes on any ack()."""
-
-    time = staticmethod(time.time)
-
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        with _acked:
-            _acked.wait(seconds)
-
-
-def _notifying(call):
-    def __call__(self, *args, **kwargs):
-        try:
-            return call(self, *args, **kwargs)
-        finally:
-            with _acked:
-                _acked.notify_all()
-
-    __call__.wakes_ack_waiters = True
-    return __call__
-
 
 _handed = threading.local()
 
@@ -129,9 +94,6 @@ def _json_object(text: str) -> dict[str, Any]:
 
 
 def apply() -> None:
-    thread_runner.time = _AckAwareTime
-    if not getattr(Ack.__call__, "wakes_ack_waiters", False):
-        Ack.__call__ = _notifying(Ack.__call__)
     internals.parse_body = _bolt_parse_body
     # BoltRequest imported the function by name; patch where it is looked up.
     bolt_request_module.parse_body = _bolt_parse_body

@@ -34,8 +34,8 @@ from bot.slack_ui.users import UserDirectory
 LOOKUP_TIMEOUT = (2.0, 10.0)
 LOOKUP_LIMITER_WAIT = 0.3
 # Threads that open forms after their acks (views.open is a Slack round trip, users.info another
-# for a new salesperson). They only wait on Slack, so twice Bolt's listener pool: a burst of
-# /logsale larger than the acks' pool still reaches Slack inside its 3 s trigger_id.
+# for a new salesperson). They only wait on Slack, so twice a worker's request threads (which ack):
+# a burst of /logsale as large as a worker can ack still reaches Slack inside its 3 s trigger_id.
 FORM_THREADS = 64
 
 
@@ -53,7 +53,7 @@ class Services:
     lookups: Lookups  # for Slack requests: on the lookup pool, barely waits for the limiter
     known_skus: KnownSkus
     access: AccessPolicy  # who may use LogSale (LOGSALE_ALLOWED_USERS, LOGSALE_ADMINS)
-    # Short jobs started by a click after its ack (Undo); never Bolt's listener pool.
+    # Short jobs started after an ack (Undo, Home notices and refreshes: ListenerTools.after_ack).
     background: ThreadPoolExecutor
     forms: ThreadPoolExecutor  # opening the /logsale form after its ack (bot/listeners/modal_opening.py)
     # The account's currency symbol for revenue in messages; fetched on `background`, never waited for.

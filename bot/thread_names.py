@@ -15,7 +15,9 @@ from collections.abc import Callable
 
 # The roles, one name each; bench/run.py counts REQUEST, LISTENER and DB_ACK as the ack path.
 REQUEST = "web-request"  # gunicorn's threads that read a request and write the answer
-LISTENER = "bolt-listener"  # Bolt's listener threads: the ack, and what a listener does after it
+# Bolt's listener pool, where a Bolt app (the baselines in bench/) runs its listeners and acks;
+# the bot runs its listeners on the request's own thread (bot/app.py).
+LISTENER = "bolt-listener"
 BACKGROUND = "bg-task"
 FORMS = "slack-forms"  # views.open and what follows it, after the ack (bot/listeners/modal_opening.py)
 LOOKUP = "ls-lookup"

@@ -1371,8 +1371,8 @@ _other_threads = _SpareThreads(thread_names.DB_BOUNDED)  # for the rest (after a
 
 
 def _threads_for_caller() -> _SpareThreads:
-    acking = thread_names.role() in (thread_names.REQUEST, thread_names.LISTENER)
-    return _ack_threads if acking else _other_threads
+    # Listeners run on the request's thread (bot/app.py): its calls are the ones an ack waits for.
+    return _ack_threads if thread_names.role() == thread_names.REQUEST else _other_threads
 
 
 def _run_until(deadline: float, work):

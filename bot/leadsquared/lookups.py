@@ -1,7 +1,7 @@
 """LeadSquared lookups made for Slack requests: search as you type (leads, products), the
 sales-owner check and the lead typed at submission.
 
-They run on a pool of their own, never Bolt's listener pool, and a request waits for them
+They run on a pool of their own, never the thread that acks, and a request waits for them
 only as long as Slack's 3 seconds allow. The call itself may take longer: a late answer
 still fills the cache for the next keystroke or submission, which is what keeps a slow
 LeadSquared from slowing every ack. The client handed in is the one for Slack requests

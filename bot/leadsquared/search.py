@@ -5,7 +5,7 @@ option limits) and the listeners turn them into Block Kit options.
 
 How a search stays inside Slack's 3 seconds whatever LeadSquared does:
 
-* Each LeadSquared call runs on a small dedicated thread pool (never Bolt's listener pool).
+* Each LeadSquared call runs on a small dedicated thread pool (never the thread that acks).
   The caller waits until its deadline and answers with whatever finished; a call still
   running carries on and caches its answer for the next keystroke.
 * Answers are cached (:class:`TTLCache`, keys lower-cased and trimmed): found results for

@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 def open_after_ack(forms: Executor, open_form: Callable[[], object]) -> None:
     """Run ``open_form`` (views.open and what follows it) on the forms pool once the listener
-    has acked. On Bolt's listener pool its Slack round trips would hold a thread that acks
-    need. A failure is logged, not lost in a Future nobody reads."""
+    has acked: Slack's answer waits for the listener to return (bot/app.py), and its trigger_id
+    for views.open is good for 3 s. Never raises: a failure is logged, not lost in a Future
+    nobody reads (or turned into an error answer after the ack)."""
 
     def run() -> None:
         try:
@@ -30,7 +31,10 @@ def open_after_ack(forms: Executor, open_form: Callable[[], object]) -> None:
         except Exception:
             log.exception("opening the /logsale form failed")
 
-    forms.submit(run)
+    try:
+        forms.submit(run)
+    except RuntimeError:  # the pool is shut down: the process is stopping
+        log.warning("the /logsale form was not opened: the process is stopping")
 
 
 def open_logsale_modal(

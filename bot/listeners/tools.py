@@ -8,6 +8,7 @@ the root itself.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from bot.slack_ui.users import UserDirectory
 
 CONTEXT_KEY = "logsale"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class ListenerTools:
@@ -42,10 +45,10 @@ class ListenerTools:
     dispatcher: Dispatcher  # woken when a sale or a notification is stored
     home: HomePublisher
     sale_threads: SaleThreads  # threads of message-shortcut sales
-    # Short jobs started by a click after its ack (Undo, Home notices); never Bolt's listener pool.
+    # Short jobs started after an ack (Undo, Home notices and refreshes): see after_ack.
     background: Executor
     # views.open and what follows it (users.info, views.update, the lookups' prewarm), started
-    # after the ack: Bolt's listener pool stays free for acks (bot/listeners/modal_opening.py).
+    # after the ack (bot/listeners/modal_opening.py).
     forms: Executor
     # What messages show revenue in: answers at once; None means a plain number.
     messages_currency: Callable[[], AccountCurrency | None]
@@ -57,6 +60,23 @@ class ListenerTools:
 
     def __deepcopy__(self, memo: dict) -> ListenerTools:
         return self
+
+    def after_ack(self, job: Callable[..., object], *args: object) -> None:
+        """Run ``job(*args)`` on the background pool. Slack's answer is sent when the listener
+        returns (bot/app.py), so what follows an ack goes here, and this never raises: a job's
+        failure, or a pool already shut down (the process stopping), is logged instead."""
+        name = getattr(job, "__qualname__", repr(job))
+
+        def run() -> None:
+            try:
+                job(*args)
+            except Exception:
+                log.exception("%s failed after its ack", name)
+
+        try:
+            self.background.submit(run)
+        except RuntimeError:  # the pool is shut down
+            log.warning("%s not started: the process is stopping", name)
 
 
 def tools_of(context: BoltContext) -> ListenerTools:

@@ -1,9 +1,10 @@
 """A slow views.open never holds the threads that acks need.
 
-Bolt runs every listener, and so every ack, on one pool (32 threads here). When the form was
-opened on that pool, 40 salespeople typing /logsale while Slack took 4 s to open each form
-held all 32 threads: the last 8 commands, and a submission sent meanwhile, waited for a thread
-past Slack's 3 seconds. Forms now open on their own pool (64 threads) after the ack.
+Acks are answered by a worker's 32 request threads (each runs its listener, bot/app.py). When the
+form was opened on the pool that acked (Bolt's listener pool, 32 threads then), 40 salespeople
+typing /logsale while Slack took 4 s to open each form held all 32 threads: the last 8 commands,
+and a submission sent meanwhile, waited for a thread past Slack's 3 seconds. Forms open on their
+own pool (64 threads) after the ack.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tests import slack_requests as sr
 from tests.e2e.conftest import CHANNEL, SIGNING_SECRET, USER
 
 SLACK_LIMIT = 3.0
-AT_ONCE = 40  # more than Bolt's listener pool (bot/app.py LISTENER_THREADS = 32)
+AT_ONCE = 40  # more than a worker's request threads (bot/gunicorn_conf.py threads = 32)
 
 
 def test_forty_commands_while_views_open_takes_4_s_all_ack_at_once_and_every_form_opens(bot):

@@ -78,3 +78,32 @@ def test_a_lazy_listener_gets_the_same_tools_not_a_copy(app, tools):
     command(app)
     assert done.wait(10)
     assert seen[0] is tools
+
+
+def test_after_ack_runs_the_job_with_its_arguments_on_the_background_pool(tools):
+    ran = []
+    done = threading.Event()
+
+    def job(a, b):
+        ran.append((a, b, threading.current_thread().name))
+        done.set()
+
+    tools.after_ack(job, 1, "two")
+    assert done.wait(10)
+    assert ran[0][:2] == (1, "two") and ran[0][2].startswith("tools-test")
+
+
+def test_after_ack_logs_a_failing_job_instead_of_losing_it_in_a_future(tools, caplog):
+    def refresh_home():
+        raise ValueError("database gone")
+
+    tools.after_ack(refresh_home)
+    tools.background.submit(lambda: None).result(10)  # one thread: the job has run
+    [record] = [r for r in caplog.records if "failed after its ack" in r.getMessage()]
+    assert "refresh_home" in record.getMessage() and record.exc_info[0] is ValueError
+
+
+def test_after_ack_on_a_pool_shut_down_logs_and_does_not_raise(tools, caplog):
+    tools.background.shutdown(wait=True)
+    tools.after_ack(print, "never")
+    assert any("not started: the process is stopping" in r.getMessage() for r in caplog.records)

@@ -47,7 +47,7 @@ def _open_from_home(body: dict, client: WebClient, context: BoltContext) -> None
         context=ModalContext(),  # from the Home: no channel, confirmed by DM
     )
     if not opened:
-        tools.background.submit(
+        tools.after_ack(
             _tell, tools.home, _user_id(body), ":warning: Slack didn't let me open the form in time. Press it again."
         )
 
@@ -62,7 +62,7 @@ def _reopen_from_home(body: dict, action: dict, client: WebClient, context: Bolt
     user_id = _user_id(body)
     record = tools.outbox.get(shapes.sale_id(action))
     if record is None or record.user_id != user_id:
-        tools.background.submit(_tell, tools.home, user_id, "That sale isn't one of yours to edit.")
+        tools.after_ack(_tell, tools.home, user_id, "That sale isn't one of yours to edit.")
         return
     modal_context = ModalContext(
         channel_id=record.channel_id,
@@ -85,7 +85,7 @@ def _reopen_from_home(body: dict, action: dict, client: WebClient, context: Bolt
 def handle_home_undo(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
     ack()
     tools = tools_of(context)
-    tools.background.submit(_undo, tools, _user_id(body), shapes.sale_id(action))
+    tools.after_ack(_undo, tools, _user_id(body), shapes.sale_id(action))
 
 
 def _undo(tools: ListenerTools, clicker_id: str, sale_id: int) -> None:
@@ -117,13 +117,13 @@ def _undo(tools: ListenerTools, clicker_id: str, sale_id: int) -> None:
 def handle_home_retry(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
     ack()
     tools = tools_of(context)
-    tools.background.submit(_admin_action, tools, "retry", _user_id(body), shapes.sale_id(action))
+    tools.after_ack(_admin_action, tools, "retry", _user_id(body), shapes.sale_id(action))
 
 
 def handle_home_resolve(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
     ack()
     tools = tools_of(context)
-    tools.background.submit(_admin_action, tools, "resolve", _user_id(body), shapes.sale_id(action))
+    tools.after_ack(_admin_action, tools, "resolve", _user_id(body), shapes.sale_id(action))
 
 
 def _admin_action(tools: ListenerTools, what: str, admin_id: str, sale_id: int) -> None:

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def handle_undo(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
     ack()
     tools = tools_of(context)
-    tools.background.submit(_undo, tools, body, shapes.sale_id(action), client, respond)
+    tools.after_ack(_undo, tools, body, shapes.sale_id(action), client, respond)
 
 
 def _undo(tools: ListenerTools, body: dict, sale_id: int, client: WebClient, respond: Respond) -> None:

@@ -1,4 +1,4 @@
-"""app_home_opened: publish the user's Home tab (Bolt has acked the event already)."""
+"""app_home_opened: publish the user's Home tab (Bolt acks the event when this returns)."""
 
 from __future__ import annotations
 
@@ -12,5 +12,5 @@ def handle_app_home_opened(event: dict, context: BoltContext) -> None:
     if event.get("tab") != "home" or not isinstance(event.get("user"), str):
         return
     tools = tools_of(context)
-    # Off Bolt's listener pool: the publish reads the outbox and calls Slack.
-    tools.background.submit(tools.home.opened, event["user"])
+    # The publish reads the outbox and calls Slack: after the ack.
+    tools.after_ack(tools.home.opened, event["user"])

@@ -1,7 +1,7 @@
 """Search as you type for the modal's lead and product fields (block_suggestion).
 
 Answers within Slack's 3 seconds whatever LeadSquared does: the lookups run on the
-lookup pool with a deadline (see bot.leadsquared.search), never on Bolt's pool for
+lookup pool with a deadline (see bot.leadsquared.search); the request's thread waits no
 longer than that. Leads read "First Last · email · phone" valued by ProspectId; products
 "SKU · Name" valued by SKU; the typed text comes first when it can be used as is.
 """

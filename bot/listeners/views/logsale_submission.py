@@ -15,13 +15,12 @@ from datetime import datetime, timezone
 from slack_bolt import Ack, BoltContext
 
 from bot.delivery.outbox import AlreadySending, MaybeStored, NotStored, Submission
-from bot.delivery.sale_threads import SaleThreads
 from bot.domain.model import RawSale
 from bot.domain.validation import validate_sale
 from bot.leadsquared.errors import LeadSquaredError
 from bot.leadsquared.leads import LeadNotResolved
 from bot.leadsquared.search import OwnerVerdict, owner_error
-from bot.listeners.tools import tools_of
+from bot.listeners.tools import ListenerTools, tools_of
 from bot.slack_ui.modal import ModalContext, read_raw_sale
 from bot.slack_ui.users import ACK_PATH_WAIT
 
@@ -143,12 +142,10 @@ def handle_logsale_submission(ack: Ack, body: dict, view: dict, context: BoltCon
     if created:
         tools.dispatcher.wake()  # posting starts with the first sale stored, not after the burst
     ack()
-    if created and modal_context.thread_ts:
-        _remember_thread(tools.sale_threads, view_key, modal_context.thread_ts)
     if created:
-        # The new sale shows on the Home as queued. A database read (and a write for a Home
-        # that is open), so after the ack, never inside it; request_refresh never raises.
-        tools.background.submit(tools.home.request_refresh, user_id)
+        # Database work the form needn't wait for: the message shortcut's thread (at worst the
+        # sale is announced outside it) and the Home showing the sale as queued.
+        tools.after_ack(_after_storing, tools, view_key, modal_context.thread_ts, user_id)
     else:
         log.info("duplicate submission %s ignored (already queued)", view_key)
 
@@ -173,9 +170,10 @@ def _with_what_was_shown(raw: RawSale, view: dict) -> RawSale:
     return replace(raw, **shown) if shown else raw
 
 
-def _remember_thread(sale_threads: SaleThreads, submission_key: str, thread_ts: str) -> None:
-    # After the ack: the sale is stored either way; at worst it is announced outside the thread.
-    try:
-        sale_threads.remember(submission_key, thread_ts)
-    except Exception:
-        log.exception("could not store the thread of submission %s", submission_key)
+def _after_storing(tools: ListenerTools, submission_key: str, thread_ts: str | None, user_id: str) -> None:
+    if thread_ts:
+        try:
+            tools.sale_threads.remember(submission_key, thread_ts)
+        except Exception:
+            log.exception("could not store the thread of submission %s", submission_key)
+    tools.home.request_refresh(user_id)  # never raises
