@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dump", metavar="PATH", help="also write the merged profile (pstats) to PATH")
     parser.add_argument("--no-profile", action="store_true", help="only the ack-path CPU, without cProfile's cost")
     args = parser.parse_args(argv)
+    # This thread stands in for gunicorn's request thread: the bot's listeners run on it, and its
+    # bounded database calls go where a request thread's do (db-ack).
+    thread_names.name_this_thread(thread_names.REQUEST)
 
     standins = h.start_standins(users=50, search_leads=2)
     # Under cProfile N requests take longer than Slack's 3 s per trigger id; an expired one would

@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from dataclasses import MISSING, dataclass, fields, is_dataclass
+from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -932,28 +932,37 @@ class Outbox:
             and_(sales.c.state == SaleState.PENDING.value, sales.c.next_attempt_at <= now),
             and_(sales.c.state == SaleState.POSTING.value, sales.c.lease_until < now),
         )
-        query = select(sales).where(due).order_by(sales.c.next_attempt_at, sales.c.id).limit(8)
+        # Only what the compare-and-set needs: with several threads racing for the same few rows,
+        # reading and decoding whole sales that others then took was most of a claim's CPU.
+        query = (
+            select(sales.c.id, sales.c.version, sales.c.state, sales.c.attempts, sales.c.maybe_posted)
+            .where(due)
+            .order_by(sales.c.next_attempt_at, sales.c.id)
+            .limit(8)
+        )
         with self.engine.connect() as conn:
-            candidates = [SaleRecord.from_row(row) for row in conn.execute(query)]
-        for record in candidates:
+            candidates = conn.execute(query).all()
+        for candidate in candidates:
             # A row left "posting" by a dead process may have reached LeadSquared.
-            abandoned = record.state is SaleState.POSTING
+            abandoned = candidate.state == SaleState.POSTING.value
             changes = {
                 "state": SaleState.POSTING.value,
                 "claimed_by": worker_id,
                 "lease_until": now + lease_seconds,
-                "attempts": record.attempts + 1,
-                "maybe_posted": record.maybe_posted or abandoned,
+                "attempts": candidate.attempts + 1,
+                "maybe_posted": bool(candidate.maybe_posted) or abandoned,
             }
-            if self._compare_and_set(record, changes, now=now):
-                return self.get(record.id)
+            if self._compare_and_set(candidate, changes, now=now):
+                return self.get(candidate.id)
         return None
 
     def extend_lease(self, record: SaleRecord, *, lease_seconds: float) -> SaleRecord | None:
         """Keep a row while still working on it; None if another worker took it over."""
         now = time.time()
-        if self._compare_and_set(record, {"lease_until": now + lease_seconds}, now=now):
-            return self.get(record.id)
+        lease_until = now + lease_seconds
+        if self._compare_and_set(record, {"lease_until": lease_until}, now=now):
+            # The row was ``record`` (same version) and now differs by exactly these: no re-read.
+            return replace(record, lease_until=lease_until, version=record.version + 1, updated_at=now)
         return None
 
     def update_owned(self, record: SaleRecord, **changes) -> SaleRecord | None:
@@ -1042,18 +1051,24 @@ class Outbox:
             and_(notifications.c.state == NotificationState.PENDING.value, notifications.c.next_attempt_at <= now),
             and_(notifications.c.state == NotificationState.SENDING.value, notifications.c.lease_until < now),
         )
-        query = select(notifications).where(due).order_by(notifications.c.next_attempt_at, notifications.c.id)
+        # As claim_next: only what the compare-and-set needs, the claimed one is read whole.
+        query = (
+            select(notifications.c.id, notifications.c.version, notifications.c.attempts)
+            .where(due)
+            .order_by(notifications.c.next_attempt_at, notifications.c.id)
+            .limit(8)
+        )
         with self.engine.connect() as conn:
-            candidates = [Notification.from_row(row) for row in conn.execute(query.limit(8))]
-        for notification in candidates:
+            candidates = conn.execute(query).all()
+        for candidate in candidates:
             changes = {
                 "state": NotificationState.SENDING.value,
                 "claimed_by": worker_id,
                 "lease_until": now + lease_seconds,
-                "attempts": notification.attempts + 1,
+                "attempts": candidate.attempts + 1,
             }
-            if self._notification_cas(notification, changes, now=now):
-                return self.get_notification(notification.id)
+            if self._notification_cas(candidate, changes, now=now):
+                return self.get_notification(candidate.id)
         return None
 
     def notification_retry_later(self, notification: Notification, at: float, **changes) -> bool:

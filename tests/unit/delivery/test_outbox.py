@@ -78,6 +78,35 @@ def test_an_expired_lease_is_taken_over_as_maybe_posted(database_url):
     assert not outbox.finish(record, SaleState.DONE, leadsquared_id="late")
 
 
+def test_a_renewed_lease_is_the_row_as_stored_and_the_old_copy_can_no_longer_move_it(database_url):
+    outbox = Outbox.from_url(database_url)
+    outbox.enqueue(make_submission())
+    claimed = outbox.claim_next("w1", lease_seconds=5)
+    renewed = outbox.extend_lease(claimed, lease_seconds=60)
+    assert renewed == outbox.get(claimed.id)  # what the worker holds is what the database holds
+    assert renewed.lease_until > claimed.lease_until and renewed.version == claimed.version + 1
+    assert outbox.extend_lease(claimed, lease_seconds=60) is None  # a stale copy: taken over
+    assert outbox.finish(renewed, SaleState.DONE, leadsquared_id="A1")
+
+
+def test_a_claim_moves_only_the_due_row_and_returns_it_whole(database_url):
+    outbox = Outbox.from_url(database_url)
+    later, _ = outbox.enqueue(make_submission("T1:LATER"))
+    due, _ = outbox.enqueue(make_submission("T1:DUE"))
+    now = max(later.created_at, due.created_at) + 1
+    assert outbox.retry_later(later, now + 60)
+    claimed = outbox.claim_next("w1", lease_seconds=30, now=now)
+    assert claimed == outbox.get(due.id)
+    assert (claimed.submission_key, claimed.state, claimed.claimed_by, claimed.attempts) == (
+        "T1:DUE",
+        SaleState.POSTING,
+        "w1",
+        1,
+    )
+    assert claimed.lease_until == now + 30 and not claimed.maybe_posted
+    assert outbox.claim_next("w2", lease_seconds=30, now=now) is None  # the other isn't due
+
+
 def test_retry_later_waits_until_due(database_url):
     outbox = Outbox.from_url(database_url)
     outbox.enqueue(make_submission())
