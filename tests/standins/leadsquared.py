@@ -46,6 +46,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -296,6 +297,8 @@ class LeadSquaredStandIn:
         self._activity_times: dict[str, float] = {}  # ProspectID -> last activity (for phone lookups)
         self._activity_created: dict[str, float] = {}
         self._stopping = threading.Event()
+        self._answering = threading.Event()  # cleared by answers_held()
+        self._answering.set()
         self._server: BackgroundServer | None = None
         self._clock = 0  # monotonic counter for "latest" ordering
 
@@ -341,6 +344,17 @@ class LeadSquaredStandIn:
     def delay(self, seconds: float) -> None:
         with self.lock:
             self._delay = float(seconds)
+
+    @contextlib.contextmanager
+    def answers_held(self) -> Iterator[None]:
+        """Calls arriving inside the block are received and counted at once (as LeadSquared counts
+        them on arrival) but answered only when it ends: LeadSquared slow to answer, for exactly
+        as long as a benchmark or test needs."""
+        self._answering.clear()
+        try:
+            yield
+        finally:
+            self._answering.set()
 
     def fail_next(self, mode: str, count: int = 1, path_contains: str | None = None, *, sleep: float = 5.0) -> None:
         """Make the next ``count`` matching calls fail in ``mode`` (see FAILURE_MODES).
@@ -923,6 +937,9 @@ class _Handler(BaseHTTPRequestHandler):
         delay = owner.delay
         if delay > 0 and owner._stopping.wait(delay):
             return self._drop(call, started)
+        while not owner._answering.wait(0.05):
+            if owner._stopping.is_set():
+                return self._drop(call, started)
 
         failure = owner._take_failure(path)
         if failure is not None:
