@@ -1,7 +1,7 @@
 """Where a worker's CPU goes on the ack path: the bot's WSGI app, built in this process against
 the stand-ins, answers N signed requests of each kind (slash command, block_suggestion,
-view_submission) under cProfile in every thread (Bolt acks on the request thread and runs the
-listener on its own pool), timed by each thread's CPU clock.
+view_submission) under cProfile in every thread (the bot runs its listeners on the request's
+thread; the bare app, as Bolt does by default, on its listener pool), timed by each thread's CPU clock.
 
     python -m bench.profile_ack [--requests 200] [--kind slash|suggest|submit] [--top 40]
 
@@ -80,7 +80,7 @@ def bodies(standins: h.StandIns, kind: str, n: int) -> list[str]:
 
 def ack_path_cpu() -> dict[str, float]:
     """CPU seconds so far of this (the main) thread, which stands in for gunicorn's request thread,
-    and of Bolt's listener threads."""
+    of Bolt's listener threads (the bare app's) and of the bounded database calls made for an ack."""
     mine = h.task_seconds(Path(f"/proc/self/task/{threading.get_native_id()}"))
     threads = h.process_thread_cpu(os.getpid())
     listeners = threads.get(thread_names.LISTENER, 0.0)
