@@ -736,13 +736,8 @@ class Outbox:
     def _bounded_enqueue(self, sub: Submission, timeout: float, *, read_back: bool):
         deadline = time.monotonic() + timeout
         guard = _CommitGuard()
-        if self.ack_engine.dialect.name == "sqlite":
-            # An embedded file has no server or network to hang on: its only waits are for locks,
-            # which the busy_timeout ack_connection sets (what is left of the budget) ends in time.
-            # So the store runs on the caller's thread, without a hand-off and back.
-            return self._enqueue(sub, deadline, guard, read_back)
-        # The driver's own limits (statement/lock/connect timeouts) normally answer first; this
-        # also bounds what they can't, such as a network path that swallows packets.
+        # The driver's own limits (busy/statement/lock/connect timeouts) normally answer first;
+        # this also bounds what they can't, such as a network path that swallows packets.
         outcome = _run_until(deadline + _GRACE, lambda: self._enqueue(sub, deadline, guard, read_back))
         if outcome is _TIMED_OUT:
             if guard.abandon():

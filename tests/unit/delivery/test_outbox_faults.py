@@ -65,35 +65,6 @@ def test_a_locked_sqlite_file_fails_the_enqueue_quickly_and_stores_nothing(sqlit
     assert queued and record.state is SaleState.PENDING
 
 
-@pytest.mark.parametrize("budget", [0.3, 1.0])
-def test_a_store_on_a_locked_sqlite_file_gives_up_within_its_own_budget(sqlite_url, budget):
-    # The store runs on the caller's thread for SQLite (no thread to abandon): the lock wait
-    # itself must end inside the budget the ack gave it.
-    outbox = Outbox.from_url(sqlite_url)
-    outbox.store(make_submission(), timeout=2.0)  # the connection exists, with another budget
-    with sqlite_locked(sqlite_path(sqlite_url)):
-        started = time.monotonic()
-        with pytest.raises(NotStored):
-            outbox.store(make_submission(), timeout=budget)
-        assert time.monotonic() - started < budget + 0.1
-    assert row_count(outbox) == 1
-
-
-def test_the_ack_path_store_hands_off_only_where_a_network_could_hold_it(database_url, monkeypatch):
-    outbox = Outbox.from_url(database_url)
-    threads = []
-    enqueue = Outbox._enqueue
-
-    def spying(self, *args, **kwargs):
-        threads.append(threading.get_ident())
-        return enqueue(self, *args, **kwargs)
-
-    monkeypatch.setattr(Outbox, "_enqueue", spying)
-    assert outbox.store(make_submission()) is True
-    on_caller = threads == [threading.get_ident()]
-    assert on_caller == database_url.startswith("sqlite")  # PostgreSQL: bounded on a spare thread
-
-
 def test_lookups_get_no_call_while_the_database_is_locked_instead_of_waiting(sqlite_url):
     outbox = Outbox.from_url(sqlite_url)
     lookups = SalesFirstLimiter(SharedRateLimiter(outbox.engine, 25, 5.0), outbox.has_backlog)
