@@ -58,6 +58,22 @@ def test_a_trickle_is_cut_at_the_whole_request_limit(pair, monkeypatch):
         thread.join()
 
 
+def test_a_request_already_here_is_read_however_late_the_thread_comes_to_it(pair, monkeypatch):
+    # 200 submissions at once on 2 cores: a thread may start reading a request, then wait for the
+    # interpreter longer than READ_LIMIT. The client sent it all at once: nothing to cut.
+    monkeypatch.setattr(gunicorn_worker, "READ_LIMIT", 0.05)
+    ours, theirs = pair
+    request = b"POST /slack/events HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + b"p" * 5000
+    theirs.sendall(request)
+    ours.setblocking(True)  # the request's bounds start…
+    time.sleep(0.2)  # …and the thread is busy elsewhere past them
+    got = b""
+    while len(got) < len(request) and (chunk := ours.recv(1024)):
+        got += chunk
+    assert got == request and not ours.cut
+    assert ours.recv(1024) == b"" and ours.cut  # waiting for more past the bound: cut, as before
+
+
 def test_non_blocking_mode_is_left_alone_for_the_poller(pair):
     ours, _theirs = pair
     ours.setblocking(False)
