@@ -72,11 +72,14 @@ class ReadBoundedSocket:
             # What has already arrived is taken whatever the time: a request sent in one go but
             # read late, because this process was busy (a burst of acks on 2 cores), is not a
             # slow client. Only waiting for more counts against the bounds.
+            bounds = self._sock.gettimeout()
             self._sock.setblocking(False)
             try:
                 return self._sock.recv(size, *flags)
             except BlockingIOError:
                 pass
+            finally:
+                self._sock.settimeout(bounds)  # as before: the response is written in this mode too
             left = self._read_deadline - time.monotonic()
             if left <= 0:
                 self.cut = True

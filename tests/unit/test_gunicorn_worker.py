@@ -71,6 +71,7 @@ def test_a_request_already_here_is_read_however_late_the_thread_comes_to_it(pair
     while len(got) < len(request) and (chunk := ours.recv(1024)):
         got += chunk
     assert got == request and not ours.cut
+    assert ours.gettimeout() == gunicorn_worker.SILENCE  # left as it was (the answer is written in it)
     assert ours.recv(1024) == b"" and ours.cut  # waiting for more past the bound: cut, as before
 
 
