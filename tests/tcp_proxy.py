@@ -2,7 +2,8 @@
 
 blackhole(): bytes in either direction are read and dropped, and new connections are
 accepted but never reach the server; nobody gets an error (the worst kind of outage: only
-a client-side deadline notices it). heal(): new connections work again.
+a client-side deadline notices it). heal(): new connections work again. connect_delay: each
+new connection reaches the server that much later (a busy server slow to take it).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 
 class TcpProxy:
-    def __init__(self, target_port: int, target_host: str = "127.0.0.1"):
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1", *, connect_delay: float = 0.0):
         self.target = (target_host, target_port)
+        self.connect_delay = connect_delay
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._silent = threading.Event()
@@ -59,6 +62,8 @@ class TcpProxy:
         if self._silent.is_set():
             self._pump(client, None)  # never reaches the server
             return
+        if self.connect_delay:
+            time.sleep(self.connect_delay)
         try:
             upstream = self._track(socket.create_connection(self.target, timeout=5))
             upstream.settimeout(None)

@@ -45,6 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import NullPool
 
 from bot import thread_names
@@ -437,8 +438,11 @@ def make_engine(
             cparams["options"] = f"{cparams.get('options', '')} {limits}".strip()
             if not ack_path:
                 return dialect.connect(*cargs, **cparams)
-            # psycopg won't wait less than 2 s to connect; the ack path can't wait that long.
-            return _connect_within(timeout, lambda: dialect.connect(*cargs, **cparams), dialect.loaded_dbapi)
+            # psycopg won't wait less than 2 s to connect; the ack path can't wait that long, but
+            # it may wait what is left of its caller's budget (a busy server forks slowly).
+            deadline = getattr(_ack_call, "deadline", None)
+            wait = timeout if deadline is None else _left(deadline)
+            return _connect_within(wait, lambda: dialect.connect(*cargs, **cparams), dialect.loaded_dbapi)
 
         if not ack_path:
             _watch_background_calls(engine, _Watchdog(limit=timeout + min(timeout, 5.0)))
@@ -451,7 +455,18 @@ def make_engine(
 
     if pool_sizes is not None:
         _ack_pool_sizes[engine] = pool_sizes
+        if ack_path:
+            _ack_gates[engine] = threading.BoundedSemaphore(connections)
     return engine
+
+
+# The budget of the ack_connection() this thread is in: a new connection may take that long.
+_ack_call = threading.local()
+
+# A capped ack pool's turns, taken within each caller's own budget. The pool's own wait has
+# one timeout for every caller (ACK_DB_TIMEOUT): in CI a submission allowed 2 s was refused
+# ("couldn't save") in a burst of 48 on 3 workers sharing a PostgreSQL that allows 20.
+_ack_gates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _watch_background_calls(engine: Engine, watchdog: _Watchdog) -> None:
@@ -629,32 +644,44 @@ def ack_engine_for(engine: Engine) -> Engine:
 
 @contextlib.contextmanager
 def ack_connection(engine: Engine, seconds: float) -> Iterator[Connection]:
-    """A connection from the ack engine for work Slack waits on: its statements wait at most
-    ``seconds``; a pooled connection that died (a database restart) is replaced once, within
-    that time; and when it runs under _run_until, a caller who gives up can cut it."""
+    """A connection from the ack engine for work Slack waits on: a turn at a capped pool, a new
+    connection and every statement wait within ``seconds``; a pooled connection that died (a database restart)
+    is replaced once, within that time; and when it runs under _run_until, a caller who gives
+    up can cut it."""
     deadline = time.monotonic() + seconds
-    for attempt in range(2):
-        conn = engine.connect()
-        job = getattr(_jobs, "current", None)
-        if job is not None:
-            job.using(conn)
+    gate = _ack_gates.get(engine)
+    if gate is not None and not gate.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        raise PoolTimeout(f"no database connection was free within {seconds:g} s")
+    try:
+        for attempt in range(2):
+            _ack_call.deadline = deadline
+            try:
+                conn = engine.connect()
+            finally:
+                _ack_call.deadline = None
+            job = getattr(_jobs, "current", None)
+            if job is not None:
+                job.using(conn)
+            try:
+                # The first statement is also the liveness check (no separate pre-ping round trip).
+                limit_waits(conn, _left(deadline))
+            except DBAPIError as error:
+                if job is not None:
+                    job.done_with_connection()
+                conn.close()
+                if error.connection_invalidated and attempt == 0:
+                    continue
+                raise
+            break
         try:
-            # The first statement is also the liveness check (no separate pre-ping round trip).
-            limit_waits(conn, _left(deadline))
-        except DBAPIError as error:
+            yield conn
+        finally:
             if job is not None:
                 job.done_with_connection()
             conn.close()
-            if error.connection_invalidated and attempt == 0:
-                continue
-            raise
-        break
-    try:
-        yield conn
     finally:
-        if job is not None:
-            job.done_with_connection()
-        conn.close()
+        if gate is not None:
+            gate.release()
 
 
 def limit_waits(conn, seconds: float) -> None:
