@@ -43,13 +43,17 @@ class ReadBoundedSocket:
         # A read of this request ended by our bounds, not by the client: the rest of it may
         # still arrive, so the connection can't carry another request (ReadBoundedThreadWorker).
         self.cut = False
+        self.cut_reason = ""  # which bound, after how long: for bot.web's log line
+        self._read_started = 0.0
 
     def setblocking(self, flag: bool) -> None:
         if flag:
             # gthread switches to blocking mode at the start of every request it reads.
             self._sock.settimeout(SILENCE)
-            self._read_deadline = time.monotonic() + READ_LIMIT
+            self._read_started = time.monotonic()
+            self._read_deadline = self._read_started + READ_LIMIT
             self.cut = False
+            self.cut_reason = ""
         else:
             self._sock.setblocking(False)
             self._read_deadline = None
@@ -82,14 +86,20 @@ class ReadBoundedSocket:
                 self._sock.settimeout(bounds)  # as before: the response is written in this mode too
             left = self._read_deadline - time.monotonic()
             if left <= 0:
-                self.cut = True
-                return b""
+                return self._cut(f"the whole request took over {READ_LIMIT:g} s")
             self._sock.settimeout(min(SILENCE, left))
         try:
             return self._sock.recv(size, *flags)
         except TimeoutError:
-            self.cut = True
-            return b""  # silence past the bound: as if the client had gone
+            # silence past the bound: as if the client had gone
+            if self._read_deadline is not None and time.monotonic() >= self._read_deadline:
+                return self._cut(f"the whole request took over {READ_LIMIT:g} s")
+            return self._cut(f"nothing more arrived for {SILENCE:g} s")
+
+    def _cut(self, reason: str) -> bytes:
+        self.cut = True
+        self.cut_reason = f"{reason}, {time.monotonic() - self._read_started:.2f} s into the request"
+        return b""
 
     def __getattr__(self, name):
         return getattr(self._sock, name)

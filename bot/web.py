@@ -83,6 +83,9 @@ def _slack_request(environ, start_response, slack_handler, verifier):
         log.info("request body not read: %s", type(error).__name__)
         return _plain(start_response, "408 Request Timeout", "Request body not received in time")
     if len(raw) != size:
+        # A client that stalled, or a bound of ours (bot/gunicorn_worker.py) that was too tight.
+        cut_by = getattr(environ.get("gunicorn.socket"), "cut_reason", "") or "the client closed"
+        log.warning("request body cut short: %d of %d bytes (%s)", len(raw), size, cut_by)
         return _plain(start_response, "400 Bad Request", "Request body shorter than its Content-Length")
     try:
         text = raw.decode("utf-8")

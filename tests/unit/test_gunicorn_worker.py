@@ -33,6 +33,7 @@ def test_silence_past_the_bound_reads_as_the_client_gone(pair):
     started = time.monotonic()
     assert ours.recv(100) == b""
     assert gunicorn_worker.SILENCE <= time.monotonic() - started < gunicorn_worker.SILENCE + 0.5
+    assert ours.cut and ours.cut_reason.startswith("nothing more arrived for 0.5 s, 0.5")
 
 
 def test_a_trickle_is_cut_at_the_whole_request_limit(pair, monkeypatch):
@@ -53,6 +54,7 @@ def test_a_trickle_is_cut_at_the_whole_request_limit(pair, monkeypatch):
             got += chunk
         assert got  # it did read what came…
         assert time.monotonic() - started < 0.6 + 0.3  # …until the limit, not forever
+        assert ours.cut_reason.startswith("the whole request took over 0.6 s, 0.")
     finally:
         stop.set()
         thread.join()
