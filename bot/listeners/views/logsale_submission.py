@@ -121,10 +121,16 @@ def handle_logsale_submission(ack: Ack, body: dict, view: dict, context: BoltCon
         sale=replace(sale, lead=lead),
         created_at=now,
     )
+    budget = max(0.3, SAVE_DEADLINE - (time.monotonic() - started))
     try:
-        created = tools.outbox.store(submission, timeout=max(0.3, SAVE_DEADLINE - (time.monotonic() - started)))
+        created = tools.outbox.store(submission, timeout=budget)
     except NotStored as error:
-        log.warning("could not store a submission, nothing stored: %s", error)
+        log.warning(
+            "could not store a submission, nothing stored (%.2f s into the ack, %.2f s allowed to save): %s",
+            time.monotonic() - started,
+            budget,
+            error,
+        )
         ack(response_action="errors", errors={"lead": SAVE_FAILED})
         return
     except MaybeStored as error:
