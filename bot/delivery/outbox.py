@@ -50,6 +50,7 @@ from sqlalchemy.pool import NullPool
 
 from bot import thread_names
 from bot.delivery.schema import metadata, notifications, response_url_uses, sales
+from bot.delivery.sqlite_writes import TurnTakingConnection, write_turn_for
 from bot.domain.model import RawSale, Sale, SaleState  # noqa: F401 - SaleState: part of this API
 
 log = logging.getLogger(__name__)
@@ -385,8 +386,9 @@ def make_engine(
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
-            # Several threads and processes write: wait for the lock (this long) instead of failing.
-            connect_args={"timeout": timeout, "check_same_thread": False},
+            # Several threads and processes write: wait for the lock (this long) instead of failing;
+            # this process's threads queue for it (sqlite_writes), SQLite's wait is between processes.
+            connect_args={"timeout": timeout, "check_same_thread": False, "factory": TurnTakingConnection},
             # SQLite connections are cheap: a request never queues for one.
             pool_size=5,
             max_overflow=-1,
@@ -398,6 +400,8 @@ def make_engine(
         def _sqlite_pragmas(dbapi_connection, record):
             # SQLite opens a file it can't write read-only, and the connection stays so.
             record.info["opened_read_only"] = path is not None and not _writable(path)
+            if path is not None:
+                dbapi_connection.write_turn = write_turn_for(path)
             dbapi_connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             _use_wal(dbapi_connection, deadline=time.monotonic() + min(timeout, 5.0))
             # NORMAL is still crash-safe in WAL.
