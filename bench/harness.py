@@ -236,10 +236,7 @@ def post_as_slack(url: str, body: str, *, timeout: float = REQUEST_TIMEOUT) -> A
     data = body.encode("utf-8")
     headers = {
         "Host": parts.netloc,
-        **sr.sign(SIGNING_SECRET, body),
-        "Content-Type": "application/x-www-form-urlencoded",
-        "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-        "Accept": "application/json,*/*",
+        **sr.slack_headers(SIGNING_SECRET, body),
         "Content-Length": str(len(data)),
         "Connection": "close",
     }

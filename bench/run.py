@@ -617,9 +617,8 @@ def run_memory(sizes: Sizes, results: Results, log_dir: Path, databases: tuple[s
                     accepted = sum(1 for a in answers if a.status == 200 and a.body == "")
                     stored += accepted
                     results.refused[(kind, db)] = results.refused.get((kind, db), 0) + len(answers) - accepted
-                    wanted = stored
                     deadline = time.time() + 120
-                    while time.time() < deadline and len(standins.leadsquared.calls_to(CREATE)) < wanted:
+                    while time.time() < deadline and len(standins.leadsquared.calls_to(CREATE)) < stored:
                         time.sleep(0.05)
                     time.sleep(1.0 if kind == "bot" else 0.2)  # the notifications after the last post
                     after.append(h.memory(srv).rss_mb)

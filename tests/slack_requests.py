@@ -47,13 +47,24 @@ def post_signed(
     timeout: float = 10,
 ) -> requests.Response:
     """POST ``body`` to ``url`` signed like Slack (User-Agent as Slack's)."""
-    headers = {
+    headers = slack_headers(signing_secret, body, content_type=content_type, timestamp=timestamp)
+    return requests.post(url, data=body.encode("utf-8"), headers=headers, timeout=timeout)
+
+
+def slack_headers(
+    signing_secret: str,
+    body: str,
+    *,
+    content_type: str = "application/x-www-form-urlencoded",
+    timestamp: int | None = None,
+) -> dict[str, str]:
+    """The headers Slack sends with a request: its signature, Content-Type and User-Agent."""
+    return {
         **sign(signing_secret, body, timestamp),
         "Content-Type": content_type,
         "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
         "Accept": "application/json,*/*",
     }
-    return requests.post(url, data=body.encode("utf-8"), headers=headers, timeout=timeout)
 
 
 def form_body_for_payload(payload: dict[str, Any]) -> str:

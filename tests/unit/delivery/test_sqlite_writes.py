@@ -74,7 +74,9 @@ def test_a_connection_holds_the_turn_from_its_first_write_to_the_end_of_its_tran
     connection.executemany("INSERT INTO sales VALUES (?)", [(3,), (4,)])
     connection.close()  # a transaction left open: closing gives the turn back
     assert not turn.locked()
-    assert _connect(str(tmp_path / "." / "turns.db")).write_turn is turn  # one turn per file
+    same_file = _connect(str(tmp_path / "." / "turns.db"))
+    assert same_file.write_turn is turn  # one turn per file
+    same_file.close()
 
 
 def test_a_connection_waits_for_the_turn_as_long_as_its_busy_timeout(tmp_path):
