@@ -32,6 +32,7 @@ from bot.slack_ui.users import UserDirectory
 # The LeadSquared client for lookups made for Slack requests (bot/leadsquared/lookups.py):
 # short timeouts, and it barely waits for the shared rate limiter, letting sales go first.
 LOOKUP_TIMEOUT = (2.0, 10.0)
+SALE_CONNECT_TIMEOUT = 5.0
 LOOKUP_LIMITER_WAIT = 0.3
 # Threads that open forms after their acks (views.open is a Slack round trip, users.info another
 # for a new salesperson). They only wait on Slack, so twice a worker's request threads (which ack):
@@ -73,13 +74,18 @@ class Services:
         )
         upgrade_database(engine)  # Alembic revisions (bot/migrations); safe from several workers at once
         outbox = Outbox(engine)
-        limiter = SharedRateLimiter(engine, settings.rate_limit.calls, settings.rate_limit.seconds)
+        limiter = SharedRateLimiter(
+            engine,
+            settings.rate_limit.calls,
+            settings.rate_limit.seconds,
+            max_flight=SALE_CONNECT_TIMEOUT + settings.leadsquared_timeout,  # the longest call it lets out
+        )
         leadsquared = LeadSquaredClient(
             settings.leadsquared_base_url,
             settings.leadsquared_access_key,
             settings.leadsquared_secret_key,
             rate_limiter=limiter,
-            timeout=(5.0, settings.leadsquared_timeout),
+            timeout=(SALE_CONNECT_TIMEOUT, settings.leadsquared_timeout),
         )
         lookups_client = leadsquared.with_options(
             timeout=LOOKUP_TIMEOUT,
@@ -117,7 +123,10 @@ class Services:
             users=users,
             client=web_client,
             is_admin=lambda user_id: access.is_admin(users.get(user_id)),
-            limiter=SharedRateLimiter(engine, PUBLISH_CALLS, PUBLISH_SECONDS, name="slack_views_publish", margin=0),
+            # Stamped at the send, never held or restamped: nothing tells it of Slack's answer.
+            limiter=SharedRateLimiter(
+                engine, PUBLISH_CALLS, PUBLISH_SECONDS, name="slack_views_publish", margin=0, max_flight=0
+            ),
             min_interval=settings.home_refresh_seconds,
         )
         # A sale changed state (in any process): its owner's App Home is refreshed.

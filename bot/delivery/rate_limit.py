@@ -6,11 +6,17 @@ We keep a sliding-window log — the times of the last `calls` calls — in one 
 take a slot with a compare-and-set on its version. A sliding window never lets more than
 `calls` through in any `seconds`-long span, which also satisfies a fixed-window server.
 
-A slot is stamped when it is taken (just before the call is sent) and stamped again with the
-time LeadSquared's answer came back (``Slot.answered``). LeadSquared counts a call when it
-arrives, which is after we send it and before we hear back: measured from the answer, our
-window never ends before LeadSquared's does, however long the network or a busy machine
+A slot is taken just before the call is sent and stamped again with the time LeadSquared's
+answer came back (``Slot.answered``). LeadSquared counts a call somewhere between its arrival
+and its answer, which is after we send it and before we hear back: measured from the answer,
+our window never ends before LeadSquared's does, however long the network or a busy machine
 took, so no safety margin has to be guessed for it.
+
+Until the answer, the slot is held: its stamp is the send time plus ``max_flight`` (the longest
+a call can take before the client gives up), so a call still in flight when its window would
+have ended keeps its place, and a slot whose answer is never stamped (the database was busy,
+the process died mid-call) counts for longer rather than too short. Other readers see a held
+stamp as a call made at that later time: a longer wait, never an extra call.
 """
 
 from __future__ import annotations
@@ -35,10 +41,14 @@ log = logging.getLogger(__name__)
 # LeadSquared may round its clock or count a call at a slightly later point than we hear of
 # it; 50 ms covers that and costs about 1 % of a 5 s window.
 ANSWER_MARGIN = 0.05
+# How often a caller looks again when the slot it waits for is a call still in flight: it
+# frees up a window after its answer, which may come any moment.
+IN_FLIGHT_POLL = 0.1
 
 
 class Slot:
-    """A call's place in the shared window, taken by ``acquire``. Truthy: the call may go."""
+    """A call's place in the shared window, taken by ``acquire``. Truthy: the call may go.
+    ``stamp`` is its entry in the log: held (send time + max_flight) until answered."""
 
     __slots__ = ("limiter", "stamp", "quick")
 
@@ -63,12 +73,14 @@ class SharedRateLimiter:
         *,
         name: str = "leadsquared",
         margin: float = ANSWER_MARGIN,
+        max_flight: float = 25.0,
         clock=time.time,
         sleep=time.sleep,
     ):
         self.engine = engine
         self.calls = calls
         self.window = seconds + margin
+        self.max_flight = max_flight  # the longest call of the clients sharing this limiter
         self.name = name
         self._clock = clock
         self._sleep = sleep
@@ -92,10 +104,11 @@ class SharedRateLimiter:
         return self.engine.connect()
 
     def try_acquire(self, *, quick: bool = False) -> float:
-        """Take a slot now and return 0, or return how many seconds until one frees up."""
-        return self._take(quick)[0]
+        """Take a slot for a call that is over as it is taken (stamped now, not held) and
+        return 0, or return how many seconds until one frees up."""
+        return self._take(quick, hold=False)[0]
 
-    def _take(self, quick: bool) -> tuple[float, float | None]:
+    def _take(self, quick: bool, hold: bool = True) -> tuple[float, float | None]:
         """(0, the slot's stamp) or (seconds until a slot frees up, None)."""
         engine = self._ack_engine if quick else self.engine
 
@@ -115,8 +128,9 @@ class SharedRateLimiter:
             now = self._clock()
             stamps = [t for t in json.loads(row.stamps) if t > now - self.window]
             if len(stamps) >= self.calls:
-                return max(0.001, stamps[-self.calls] + self.window - now), None
-            stamps.append(now)
+                return self._wait_for_slot(stamps, now), None
+            held = now + self.max_flight if hold else now
+            stamps.append(held)
             stamps.sort()  # a restamped slot may lie ahead of an older clock reading
             with connection() as conn:
                 result = conn.execute(
@@ -126,8 +140,17 @@ class SharedRateLimiter:
                 )
                 conn.commit()
             if result.rowcount == 1:
-                return 0.0, now
+                return 0.0, held
         return 0.05, None  # heavy contention: let the caller back off briefly
+
+    def _wait_for_slot(self, stamps: list[float], now: float) -> float:
+        """Seconds until, at the earliest, fewer than ``calls`` of ``stamps`` (all live) remain.
+        A held stamp (a call in flight) frees up no sooner than a window after it was sent."""
+        ends = sorted((t - self.max_flight if t > now else t) + self.window for t in stamps)
+        soonest = ends[len(stamps) - self.calls]
+        if soonest <= now:
+            return IN_FLIGHT_POLL  # the call holding it has been out longer than a window
+        return max(0.001, soonest - now)
 
     def acquire(self, max_wait: float | None = None) -> Slot | bool:
         """A Slot (truthy) once a call may be made; False after ``max_wait`` seconds."""
@@ -147,9 +170,9 @@ class SharedRateLimiter:
             self._sleep(wait + random.uniform(0, 0.05))
 
     def restamp(self, slot: Slot) -> None:
-        """Move ``slot`` to now (the answer), keeping the log in order. A slot already gone
-        from the log (expired, or replaced by ``saturate``) is left alone. Never raises: the
-        call is over, and at worst the window ends as early as the send-time stamp says."""
+        """Move ``slot`` from its held stamp to now (the answer), keeping the log in order. A
+        slot already gone from the log (its hold ran out) is left alone. Never raises: the call
+        is over, and a slot left held counts for longer than it needs to, never shorter."""
         try:
             for _ in range(50):
                 with self._connection(slot.quick) as conn:
@@ -163,7 +186,7 @@ class SharedRateLimiter:
                 stamps = json.loads(row.stamps)
                 if slot.stamp not in stamps:
                     return
-                now = max(self._clock(), slot.stamp)
+                now = self._clock()
                 stamps[stamps.index(slot.stamp)] = now
                 stamps.sort()
                 with self._connection(slot.quick) as conn:
@@ -176,21 +199,27 @@ class SharedRateLimiter:
                 if result.rowcount == 1:
                     slot.stamp = now
                     return
+            log.warning("could not restamp a LeadSquared call in the shared window: 50 writers in the way")
         except Exception as error:
             log.warning("could not restamp a LeadSquared call in the shared window: %s", type(error).__name__)
 
     def saturate(self) -> None:
         """LeadSquared said we're over the limit (another integration shares the account):
-        fill the window so every process pauses for a whole window."""
+        fill the window so every process pauses for a whole window. Calls still in flight keep
+        their held slots: LeadSquared may count them after the pause begins."""
         for _ in range(50):
             with self.engine.connect() as conn:
                 row = conn.execute(
-                    select(rate_limit_windows.c.version).where(rate_limit_windows.c.name == self.name)
+                    select(rate_limit_windows.c.stamps, rate_limit_windows.c.version).where(
+                        rate_limit_windows.c.name == self.name
+                    )
                 ).first()
             if row is None:
                 self._ensure_row()
                 continue
-            stamps = [self._clock()] * self.calls
+            now = self._clock()
+            in_flight = [t for t in json.loads(row.stamps) if t > now]
+            stamps = sorted([now] * self.calls + in_flight)
             with self.engine.begin() as conn:
                 result = conn.execute(
                     update(rate_limit_windows)

@@ -16,6 +16,8 @@ Choices (where LeadSquared's docs are silent, documented here):
   is an HTML 404 (405 for a known path with the wrong method) whatever the keys.
 * Rate limit: sliding window per account over every authenticated call; calls refused with
   429 do not count towards the window. Injected failures (``fail_next``) bypass it and don't count.
+  A call is counted when it is answered (after ``delay`` or ``answers_held``): LeadSquared doesn't
+  say when it counts, and the answer is the latest it could, the harder case for a client.
 * Paths and query parameter names match case-insensitively (the real API is WCF).
 * RetrieveByLeadId returns activities newest first, each
   ``{ID, Name, DisplayName, Fields:[{SchemaName, InternalName, DisplayName, Value, DataType}]}``
@@ -347,8 +349,8 @@ class LeadSquaredStandIn:
 
     @contextlib.contextmanager
     def answers_held(self) -> Iterator[None]:
-        """Calls arriving inside the block are received and counted at once (as LeadSquared counts
-        them on arrival) but answered only when it ends: LeadSquared slow to answer, for exactly
+        """Calls arriving inside the block are received (recorded) at once but answered, and
+        counted in the rate window, only when it ends: LeadSquared slow to answer, for exactly
         as long as a benchmark or test needs."""
         self._answering.clear()
         try:

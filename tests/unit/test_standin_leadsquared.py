@@ -1,4 +1,4 @@
-"""The LeadSquared stand-in's answers_held(): calls are counted on arrival, answered at the block's end."""
+"""The LeadSquared stand-in's answers_held(): calls are recorded on arrival, answered at the block's end."""
 
 from __future__ import annotations
 

@@ -91,3 +91,52 @@ def test_a_refusal_is_false_and_waits_no_longer_than_asked(database_url):
     limiter.acquire()
     assert limiter.acquire(max_wait=1.0) is False
     assert clock.now == 1_000_000.0  # it didn't sleep: the slot frees up only after 5 s
+
+
+def test_a_call_still_in_flight_when_its_window_would_end_keeps_its_slot_until_answered(database_url):
+    clock = FakeClock()
+    limiter = limiter_on(database_url, clock, calls=1)
+    slot = limiter.acquire()
+    clock.now += 6.0  # LeadSquared hasn't answered yet: it may count the call at any moment
+    assert limiter.try_acquire() > 0
+    slot.answered()
+    assert limiter.try_acquire() == 5.0
+
+
+def test_a_slot_never_answered_counts_until_its_longest_flight_and_a_window_have_passed(database_url):
+    clock = FakeClock()
+    limiter = limiter_on(database_url, clock, calls=1)  # max_flight 25 s: connect 5 + read 20
+    limiter.acquire()  # the process died mid-call, or the answer's stamp couldn't be written
+    clock.now += 29.9
+    assert limiter.try_acquire() > 0
+    clock.now += 0.2
+    assert limiter.try_acquire() == 0
+
+
+def test_a_caller_waiting_behind_a_call_in_flight_looks_again_soon(database_url):
+    clock = FakeClock()
+    limiter = limiter_on(database_url, clock, calls=1)
+    limiter.acquire()
+    clock.now += 5.5  # past a window from the send: the slot frees a window after the answer
+    assert 0 < limiter.try_acquire() <= 0.5
+
+
+def test_a_call_in_flight_keeps_its_slot_through_a_saturate(database_url):
+    clock = FakeClock()
+    limiter = limiter_on(database_url, clock, calls=1)
+    slot = limiter.acquire()
+    clock.now += 1.0
+    limiter.saturate()
+    clock.now += 5.5  # the pause is over, but the call sent before it is still out
+    assert limiter.try_acquire() > 0
+    slot.answered()
+    assert limiter.try_acquire() == 5.0
+
+
+def test_a_limiter_without_a_hold_counts_from_the_send(database_url):
+    clock = FakeClock()
+    engine = Outbox.from_url(database_url).engine
+    limiter = SharedRateLimiter(engine, 1, 60.0, margin=0, max_flight=0, clock=clock.time, sleep=clock.sleep)
+    limiter.acquire()  # views.publish: nothing restamps it
+    clock.now += 30.0
+    assert limiter.try_acquire() == 30.0
