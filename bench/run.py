@@ -346,10 +346,36 @@ def drain_once(
                 "acks": h.summarize(acks),
                 "opens": h.summarize(opened),
                 "states": states,
+                "rejections": rejection_notes([*form_calls, *calls]),
             }
             return row
     finally:
         standins.stop()
+
+
+def rejection_notes(calls: list) -> list[str]:
+    """For each 429: when it came, and the calls the stand-in answered (and so counted) in the
+    window before it, each with its arrival and answer: what our shared window let through."""
+    if not calls:
+        return []
+    start = min(c.time for c in calls)
+    notes = []
+    for refused in (c for c in calls if c.status == 429):
+        counted_at = refused.time + refused.duration
+        before = sorted(
+            (
+                c
+                for c in calls
+                if c.status not in (None, 429) and counted_at - RATE_SECONDS < c.time + c.duration <= counted_at
+            ),
+            key=lambda c: c.time + c.duration,
+        )
+        spans = ", ".join(f"{c.time - start:.2f}→{c.time + c.duration - start:.2f}" for c in before)
+        notes.append(
+            f"429 on {refused.path.rsplit('/', 1)[-1]} at {counted_at - start:.2f} s; {len(before)} calls "
+            f"answered in the {RATE_SECONDS:g} s before it (arrived→answered): {spans}"
+        )
+    return notes
 
 
 def wait_until_quiet(standins: h.StandIns, seconds: float, timeout: float = 30) -> None:
@@ -1026,6 +1052,9 @@ def main(argv: list[str] | None = None) -> int:
         run_drains(sizes, results, log_dir, databases)
         print(f"## 2. Drain: N submissions at once, LeadSquared enforcing {RATE_CALLS} calls per {RATE_SECONDS:g} s\n")
         print(drain_table(results) + "\n", flush=True)
+        for r in results.drains:
+            for note in r.get("rejections", []):
+                print(f"{r['kind']} {r['db']} {r['workers']}w N={r['n']} run {r.get('run', 1)}: {note}", flush=True)
     if "cpu" in only:
         run_cpu(sizes, results, log_dir)
         print(

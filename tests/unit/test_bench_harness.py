@@ -1,4 +1,4 @@
-"""The benchmark's load generator sends each request as Slack would: signed, head and body in one write."""
+"""Bench helpers: requests sent as Slack would (signed, in one write); 429s reported with their window."""
 
 from __future__ import annotations
 
@@ -60,3 +60,21 @@ def test_a_server_that_is_not_there_is_a_failed_send_not_a_crash():
     listener.close()
     timed = harness._timed(lambda: harness.post_as_slack(f"http://127.0.0.1:{port}/slack/events", "a=b"))
     assert timed.status is None and timed.body == "ConnectionRefusedError"
+
+
+def test_a_refused_call_is_reported_with_the_calls_counted_in_the_window_before_it():
+    from bench.run import rejection_notes
+    from tests.standins.leadsquared import RecordedCall
+
+    def call(path, status, arrived, answered):
+        return RecordedCall("GET", path, {}, None, {}, True, False, status, 100.0 + arrived, None, answered - arrived)
+
+    calls = [
+        call("/v2/X/First", 200, 0.0, 0.4),  # counted more than 5 s before the refusal
+        call("/v2/X/Second", 200, 0.9, 1.0),
+        call("/v2/X/Third", 200, 1.5, 2.0),
+        call("/v2/X/Refused", 429, 5.4, 5.5),
+    ]
+    (note,) = rejection_notes(calls)
+    assert note.startswith("429 on Refused at 5.50 s; 2 calls answered in the 5 s before it")
+    assert note.endswith("0.90→1.00, 1.50→2.00")
