@@ -25,6 +25,7 @@ USERS = "slack-users"
 READYZ = "readyz-probe"
 DB_ACK = "db-ack"  # bounded database calls made while acking (bot/delivery/outbox.py _SpareThreads)
 DB_BOUNDED = "db-bounded"  # the same kind of call made off the ack path (opening a form, lookups)
+GARBAGE = "gc-after-burst"  # bot/garbage.py
 
 _PR_SET_NAME = 15
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
