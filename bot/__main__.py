@@ -9,9 +9,11 @@ it serves the same HTTP app as the Procfile, with gunicorn, on $PORT.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 
+from bot.allocator import tuned_environment
 from bot.config import ConfigError, Settings
 
 log = logging.getLogger("bot")
@@ -38,6 +40,10 @@ def main(argv: list[str]) -> int:
     except ConfigError as error:
         print(f"logsale: configuration error: {error}", file=sys.stderr)
         return 2
+    tuned = tuned_environment(os.environ)
+    if tuned is not None:
+        # malloc reads its settings only as a program starts (bot/allocator.py): start again.
+        os.execve(sys.executable, [sys.executable, "-m", "bot", *argv], tuned)
     if settings.slack_app_token:
         return run_socket_mode(settings)
     from gunicorn.app.wsgiapp import run
