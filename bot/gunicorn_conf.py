@@ -47,6 +47,13 @@ def on_starting(server):
         os.remove(stale)
 
 
+def post_worker_init(worker):
+    # In each worker once its app is loaded (not in whatever imports bot.wsgi, such as tests).
+    from bot.garbage import BurstCollector
+
+    BurstCollector().start()
+
+
 def worker_exit(server, worker):
     # Finish the sales in flight within the graceful timeout, or hand them back (pending, to
     # be looked up first) so none waits out its lease; claim no more (bot/shutdown.py).

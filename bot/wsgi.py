@@ -6,7 +6,6 @@ import gc
 import sys
 
 from bot.config import ConfigError, Settings
-from bot.garbage import BurstCollector
 from bot.web import create_wsgi_app
 
 
@@ -33,4 +32,3 @@ def _freeze_what_lasts() -> None:
 # dispatcher threads and database connections.
 application = _load()
 _freeze_what_lasts()
-BurstCollector().start()

@@ -1,11 +1,14 @@
-"""The server the Procfile starts runs its workers with malloc's per-thread caches off (bot/allocator.py)."""
+"""The server the Procfile starts runs its workers with malloc's per-thread caches off
+(bot/allocator.py) and a collector after busy seconds (bot/garbage.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
 from bench.harness import gunicorn_pids
+from bot import thread_names
 from bot.allocator import TCACHE_OFF, VARIABLE
 
 
@@ -23,3 +26,26 @@ def test_every_gunicorn_process_has_the_tcache_off(deploy):
     assert len(pids) == 3  # the master and two workers
     for pid in pids:
         assert environment_of(pid).get(VARIABLE) == TCACHE_OFF
+
+
+def thread_names_of(pid: int) -> set[str]:
+    names = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            names.add((task / "comm").read_text().strip())
+    return names
+
+
+def test_each_worker_runs_the_collector_and_the_master_does_not(deploy):
+    bot = deploy(WEB_CONCURRENCY="2")
+    assert bot.log_sale().status_code == 200
+    deadline = time.monotonic() + 10
+    while len(pids := gunicorn_pids(bot.server.process.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    master, *workers = sorted(pids)  # the master was started first
+    for pid in workers:
+        deadline = time.monotonic() + 10
+        while thread_names.GARBAGE not in thread_names_of(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert thread_names.GARBAGE in thread_names_of(pid)
+    assert thread_names.GARBAGE not in thread_names_of(master)
