@@ -32,8 +32,10 @@ from bot.slack_ui.users import UserDirectory
 # The LeadSquared client for lookups made for Slack requests (bot/leadsquared/lookups.py):
 # short timeouts, and it barely waits for the shared rate limiter, letting sales go first.
 LOOKUP_TIMEOUT = (2.0, 10.0)
-SALE_CONNECT_TIMEOUT = 5.0
 LOOKUP_LIMITER_WAIT = 0.3
+# The sales client connects within 5 s and reads within LEADSQUARED_TIMEOUT: the longest a call it
+# sends can be in flight, which the shared limiter holds its slot for (bot/delivery/rate_limit.py).
+SALE_CONNECT_TIMEOUT = 5.0
 # Threads that open forms after their acks (views.open is a Slack round trip, users.info another
 # for a new salesperson). They only wait on Slack, so twice a worker's request threads (which ack):
 # a burst of /logsale as large as a worker can ack still reaches Slack inside its 3 s trigger_id.
