@@ -1,5 +1,5 @@
-"""The server the Procfile starts runs its workers with malloc's per-thread caches off
-(bot/allocator.py) and a collector after busy seconds (bot/garbage.py)."""
+"""The server the Procfile starts runs its workers with malloc's per-thread caches off and two
+arenas (bot/allocator.py) and a collector after busy seconds (bot/garbage.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 
 from bench.harness import gunicorn_pids
 from bot import thread_names
-from bot.allocator import TCACHE_OFF, VARIABLE
+from bot.allocator import TCACHE_OFF, TUNED, VARIABLE
+from tests.malloc_heaps import malloc_heaps
 
 
 def environment_of(pid: int) -> dict[str, str]:
@@ -37,10 +38,25 @@ def master_and_workers(deploy) -> tuple[int, list[int]]:
     return master, workers
 
 
-def test_every_gunicorn_process_has_the_tcache_off(master_and_workers):
+def test_every_gunicorn_process_has_the_malloc_settings(master_and_workers):
     master, workers = master_and_workers
     for pid in (master, *workers):
-        assert environment_of(pid).get(VARIABLE) == TCACHE_OFF
+        # glibc 2.36, parsing the variable as the process starts, leaves a NUL after the first
+        # setting in the environment block that /proc shows (the process's own copy is whole).
+        seen = environment_of(pid).get(VARIABLE, "")
+        assert seen.startswith(TCACHE_OFF) and TUNED.startswith(seen)
+
+
+def test_each_worker_has_at_most_two_malloc_arenas(master_and_workers):
+    """The arena limit in effect, read from the maps: a worker runs dozens of threads, and glibc
+    would otherwise give most of them an arena of its own (tests/unit/test_allocator.py)."""
+    _, workers = master_and_workers
+    for pid in workers:
+        deadline = time.monotonic() + 10
+        while len(thread_names_of(pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)  # a worker still starting its pools
+        assert len(list(Path(f"/proc/{pid}/task").iterdir())) > 2  # more threads than arenas
+        assert malloc_heaps(pid) <= 1  # 15 here without the limit
 
 
 def thread_names_of(pid: int) -> set[str]:
