@@ -9,7 +9,7 @@ from pathlib import Path
 HEAP_SIZE = 64 << 20  # glibc's HEAP_MAX_SIZE on 64-bit
 
 
-def malloc_heaps(pid: int | str = "self") -> int:
+def malloc_heaps(pid: int) -> int:
     regions = []
     for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
         fields = line.split()
