@@ -1002,7 +1002,14 @@ def setups(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(chosen)
 
 
-def main(argv: list[str] | None = None) -> int:
+def positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of 1 or more")
+    return int(text)
+
+
+def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Sizes]:
+    """The options, and the run's sizes with any section overrides applied."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (well under a minute): a smoke run")
     parser.add_argument(
@@ -1010,12 +1017,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     drain = parser.add_argument_group("drain section, instead of the run's sizes")
     drain.add_argument("--drains", type=ints, metavar="N[,N]", help="sales per burst, e.g. 60")
-    drain.add_argument("--drain-runs", type=int, metavar="RUNS", help="runs of each burst")
+    drain.add_argument("--drain-runs", type=positive, metavar="RUNS", help="runs of each burst")
     drain.add_argument("--drain-setups", type=setups, metavar="DB:WORKERS[,…]", help="e.g. postgres:3")
-    drain.add_argument("--salespeople", type=int, help="distinct salespeople (owner emails) per burst")
+    drain.add_argument("--salespeople", type=positive, help="distinct salespeople (owner emails) per burst")
     drain.add_argument("--form-fill", type=float, metavar="SECONDS", help="from the forms opening to the press")
+    memory = parser.add_argument_group("memory section, instead of the run's sizes")
+    # More than 10 tells a step (one burst that ran with more connections or threads at once) from a trend.
+    memory.add_argument("--bursts", type=positive, metavar="N", help="bursts in a row (10 in a full run)")
     args = parser.parse_args(argv)
-    only = args.only
     sizes = QUICK if args.quick else FULL
     overrides = {
         "drains": args.drains,
@@ -1023,8 +1032,14 @@ def main(argv: list[str] | None = None) -> int:
         "drain_setups": args.drain_setups,
         "drain_salespeople": args.salespeople,
         "form_fill": args.form_fill,
+        "bursts": args.bursts,
     }
-    sizes = dataclasses.replace(sizes, **{k: v for k, v in overrides.items() if v is not None})
+    return args, dataclasses.replace(sizes, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, sizes = parse_arguments(argv)
+    only = args.only
     results = Results()
     log_dir = Path(tempfile.mkdtemp(prefix="logsale-bench-"))
     databases: tuple[str, ...] = ("sqlite", "postgres")

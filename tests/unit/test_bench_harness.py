@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 
+import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bench import harness
@@ -78,3 +79,16 @@ def test_a_refused_call_is_reported_with_the_calls_counted_in_the_window_before_
     (note,) = rejection_notes(calls)
     assert note.startswith("429 on Refused at 5.50 s; 2 calls answered in the 5 s before it")
     assert note.endswith("0.90→1.00, 1.50→2.00")
+
+
+def test_the_memory_section_takes_more_bursts_and_refuses_none():
+    from bench import run
+
+    _, sizes = run.parse_arguments(["--only", "memory", "--bursts", "20"])
+    assert sizes.bursts == 20
+    assert sizes.burst_size == 200  # the full run's burst: only the count changes
+    _, quick = run.parse_arguments(["--quick", "--bursts", "4"])
+    assert (quick.bursts, quick.burst_size) == (4, 10)
+    for bad in ("0", "-3", "ten"):
+        with pytest.raises(SystemExit):  # argparse's one-line usage error
+            run.parse_arguments(["--bursts", bad])
