@@ -8,7 +8,7 @@ import threading
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bench import harness
+from bench import harness, run
 
 
 def _one_request_server(answer: bytes):
@@ -81,9 +81,7 @@ def test_a_refused_call_is_reported_with_the_calls_counted_in_the_window_before_
     assert note.endswith("0.90→1.00, 1.50→2.00")
 
 
-def test_the_memory_section_takes_more_bursts_and_refuses_none():
-    from bench import run
-
+def test_the_memory_section_takes_a_count_of_bursts_and_refuses_one_below_1():
     _, sizes = run.parse_arguments(["--only", "memory", "--bursts", "20"])
     assert sizes.bursts == 20
     assert sizes.burst_size == 200  # the full run's burst: only the count changes
