@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import threading
+
 import pytest
+from sqlalchemy import event, select
 
 from bot.delivery.outbox import Outbox
 from bot.delivery.rate_limit import SharedRateLimiter
+from bot.delivery.schema import rate_limit_windows
 
 
 class FakeClock:
@@ -140,3 +145,39 @@ def test_a_limiter_without_a_hold_counts_from_the_send(database_url):
     limiter.acquire()  # views.publish: nothing restamps it
     clock.now += 30.0
     assert limiter.try_acquire() == 30.0
+
+
+def test_callers_in_two_processes_queue_for_the_window_instead_of_trying_again(database_url):
+    """Two limiters on their own engines (two gunicorn workers), eight threads each, taking and
+    answering slots together: each take and each answer reads the window once. (Read, then
+    compare-and-set, made a burst's dispatchers try 5 to 9 times a sale.) And every answer is
+    in the log: no call is left counted as still in flight."""
+    limiters = [SharedRateLimiter(Outbox.from_url(database_url).engine, 1000, 5.0) for _ in range(2)]
+    reads = []
+
+    def count_reads(conn, cursor, statement, parameters, context, executemany):
+        if "logsale_rate_limit" in statement and ("SELECT" in statement.upper() or "RETURNING" in statement.upper()):
+            reads.append(statement)
+
+    for limiter in limiters:
+        event.listen(limiter.engine, "before_cursor_execute", count_reads)
+    answers = []
+    lock = threading.Lock()
+
+    def caller(limiter):
+        for _ in range(10):
+            slot = limiter.acquire()  # as the dispatcher asks (a lookup's max_wait uses another engine)
+            slot.answered()
+            with lock:
+                answers.append(slot.stamp)
+
+    threads = [threading.Thread(target=caller, args=(limiter,)) for limiter in limiters for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 160
+    assert len(reads) == 2 * 160
+    with limiters[0].engine.connect() as conn:
+        logged = json.loads(conn.execute(select(rate_limit_windows.c.stamps)).scalar_one())
+    assert sorted(logged) == sorted(answers)
