@@ -735,6 +735,10 @@ class Outbox:
         self.engine = engine  # background work: longer waits
         # The submission's enqueue and reads made inside an ack: their own pool, short waits.
         self.ack_engine = ack_engine or ack_engine_for(engine)
+        # This process's dispatch threads claim one at a time: racing, each read the same first
+        # candidates and tried them in order, so most compare-and-sets failed (3.8 per sale
+        # claimed in a burst, each a write transaction). Other processes may still race us.
+        self._claim_turn = threading.Lock()
 
     @classmethod
     def from_url(cls, database_url: str) -> Outbox:
@@ -971,21 +975,25 @@ class Outbox:
             .order_by(sales.c.next_attempt_at, sales.c.id)
             .limit(8)
         )
-        with self.engine.connect() as conn:
-            candidates = conn.execute(query).all()
-        for candidate in candidates:
-            # A row left "posting" by a dead process may have reached LeadSquared.
-            abandoned = candidate.state == SaleState.POSTING.value
-            changes = {
-                "state": SaleState.POSTING.value,
-                "claimed_by": worker_id,
-                "lease_until": now + lease_seconds,
-                "attempts": candidate.attempts + 1,
-                "maybe_posted": bool(candidate.maybe_posted) or abandoned,
-            }
-            if self._compare_and_set(candidate, changes, now=now):
-                return self.get(candidate.id)
-        return None
+        with self._claim_turn:
+            with self.engine.connect() as conn:
+                candidates = conn.execute(query).all()
+            for candidate in candidates:
+                # A row left "posting" by a dead process may have reached LeadSquared.
+                abandoned = candidate.state == SaleState.POSTING.value
+                changes = {
+                    "state": SaleState.POSTING.value,
+                    "claimed_by": worker_id,
+                    "lease_until": now + lease_seconds,
+                    "attempts": candidate.attempts + 1,
+                    "maybe_posted": bool(candidate.maybe_posted) or abandoned,
+                }
+                if self._compare_and_set(candidate, changes, now=now):
+                    claimed = candidate.id
+                    break
+            else:
+                return None
+        return self.get(claimed)
 
     def extend_lease(self, record: SaleRecord, *, lease_seconds: float) -> SaleRecord | None:
         """Keep a row while still working on it; None if another worker took it over."""
