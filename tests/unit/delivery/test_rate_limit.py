@@ -152,7 +152,8 @@ def test_callers_in_two_processes_queue_for_the_window_instead_of_trying_again(d
     answering slots together: each take and each answer reads the window once. (Read, then
     compare-and-set, made a burst's dispatchers try 5 to 9 times a sale.) And every answer is
     in the log: no call is left counted as still in flight."""
-    limiters = [SharedRateLimiter(Outbox.from_url(database_url).engine, 1000, 5.0) for _ in range(2)]
+    # A minute's window: however slow the machine, no answer ages out of the log before the end.
+    limiters = [SharedRateLimiter(Outbox.from_url(database_url).engine, 1000, 60.0) for _ in range(2)]
     reads = []
 
     def count_reads(conn, cursor, statement, parameters, context, executemany):
